@@ -1,0 +1,57 @@
+"""lrfinder: LR range tests you can trust, and learning-curve triage.
+
+``import lrfinder`` is light: it imports neither torch, matplotlib nor tqdm. Public names are loaded on first use.
+
+Examples:
+  >>> import lrfinder
+  >>> callable(lrfinder.lr_grid)
+  True
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it (relative to this package)
+_EXPORTS: dict[str, str] = {
+    "RangeTestResult": ".records",
+    "SUGGESTERS": ".suggest",
+    "Suggestion": ".records",
+    "ema": ".smoothing",
+    "find_lr": ".engine",
+    "lr_at": ".ramp",
+    "lr_grid": ".ramp",
+    "plot_range_test": ".plotting",
+    "preserved_state": "._state",
+    "register_suggester": ".suggest",
+    "smooth": ".smoothing",
+    "suggest": ".suggest",
+}
+
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'lrfinder' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from ._state import preserved_state
+    from .engine import find_lr
+    from .plotting import plot_range_test
+    from .ramp import lr_at, lr_grid
+    from .records import RangeTestResult, Suggestion
+    from .smoothing import ema, smooth
+    from .suggest import SUGGESTERS, register_suggester, suggest
