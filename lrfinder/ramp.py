@@ -7,7 +7,7 @@ Examples:
   0.0001
   >>> lr_at(4, start_lr=1e-4, end_lr=1.0, num_iter=5)
   1.0
-  >>> [round(x, 6) for x in lr_grid(1e-4, 1.0, 5)]
+  >>> lr_grid(1e-4, 1.0, 5).round(6).tolist()
   [0.0001, 0.001, 0.01, 0.1, 1.0]
 """
 
