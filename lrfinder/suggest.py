@@ -1,36 +1,59 @@
 """Learning-rate suggestions from a range-test curve: pure functions over numpy arrays.
 
-Every suggester has the signature ``suggester(lrs, losses) -> Suggestion`` where ``losses`` are the *raw* per-step
-losses (they may hold NaN/inf after a divergence). Suggesters live in a registry; add your own with
-:func:`register_suggester`.
+Every suggester has the signature ``suggester(lrs, losses) -> Suggestion``: ``lrs`` strictly increasing, ``losses``
+the *raw* per-step losses (they may hold NaN/inf: isolated holes are bridged, a non-finite tail marks a divergence).
+Suggesters smooth the curve over log10(LR) themselves (zero-phase, see :mod:`lrfinder.smoothing`) and return the
+LR, where it sits on the curve, an interval of LRs they consider equally good, and caveats; or ``lr=None`` and a
+``reason`` that says what to change when the curve cannot support a suggestion.
+
+Registered: ``steepest`` (fastest fall of the loss, before its minimum), ``valley`` (middle of the longest
+descending stretch), ``minimum`` (LR at the loss minimum / 10) and ``default`` (lrfinder's choice: see
+:func:`default`). Add your own with :func:`register_suggester`. :func:`cyclic_bounds` derives the min and max LR
+of a cyclical / one-cycle schedule.
 
 Examples:
   >>> import numpy as np
   >>> lrs = np.logspace(-5, 0, 6)
-  >>> s = steepest(lrs, np.array([10.0, 8.0, 4.0, 1.0, 4.0, 16.0]), smoother="none")
+  >>> s = steepest(lrs, np.array([10.0, 8.0, 4.0, 1.0, 4.0, 16.0]))
   >>> s.index, s.lr
   (2, 0.001)
+  >>> suggest(lrs, [2.0, 2.0, 2.0, 2.0, 2.0, 2.0]).reason
+  'the loss stayed flat (2 +- 0) from lr=1e-05 to lr=1: raise end_lr, or check that the model can learn at all (labels, gradients, frozen layers)'
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
-from .records import Suggestion
-from .smoothing import DEFAULT_SMOOTHER, smooth
+from .records import CyclicBounds, Suggestion
+from .smoothing import DEFAULT_SMOOTHER, _filter, check_lrs, default_window, smooth, tail_start
 
 __all__ = [
+    "MIN_DECADES",
+    "MIN_POINTS",
     "SUGGESTERS",
     "Suggester",
+    "cyclic_bounds",
+    "default",
     "get_suggester",
     "minimum",
     "register_suggester",
     "steepest",
     "suggest",
+    "valley",
 ]
+
+#: Fewest finite losses (before a divergence) a suggestion is made from.
+MIN_POINTS = 5
+#: Narrowest LR range (in decades, over the finite part of the curve) a suggestion is made from.
+MIN_DECADES = 1.0
+#: ``minimum`` suggests the LR at the loss minimum divided by this.
+MIN_FACTOR = 10.0
 
 
 class Suggester(Protocol):
@@ -41,9 +64,26 @@ SUGGESTERS: dict[str, Callable[..., Suggestion]] = {}
 
 
 def register_suggester(name: str, fn: Callable[..., Suggestion] | None = None, *, overwrite: bool = False):
-    """Register ``fn`` under ``name`` (usable as a decorator). Refuses to replace an entry unless ``overwrite``."""
+    """Register ``fn(lrs, losses) -> Suggestion`` under ``name`` (usable as a decorator).
+
+    Refuses to replace an entry unless ``overwrite``.
+
+    Examples:
+      >>> @register_suggester("half_min", overwrite=True)
+      ... def half_min(lrs, losses):
+      ...     s = minimum(lrs, losses)
+      ...     return Suggestion("half_min", None if s.lr is None else s.lr * 5, s.index, s.loss, None, s.evidence,
+      ...                       s.reason)
+      >>> "half_min" in SUGGESTERS
+      True
+      >>> del SUGGESTERS["half_min"]
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"name must be a non-empty string, got name={name!r}")
 
     def _register(f: Callable[..., Suggestion]) -> Callable[..., Suggestion]:
+        if not callable(f):
+            raise TypeError(f"a suggester must be callable as fn(lrs, losses), got {type(f).__name__}")
         if not overwrite and name in SUGGESTERS and SUGGESTERS[name] is not f:
             raise ValueError(f"a suggester named {name!r} is already registered; pass overwrite=True to replace it")
         SUGGESTERS[name] = f
@@ -53,87 +93,320 @@ def register_suggester(name: str, fn: Callable[..., Suggestion] | None = None, *
 
 
 def get_suggester(name: str) -> Callable[..., Suggestion]:
+    """The suggester registered as ``name``; a ``ValueError`` listing the registered names otherwise."""
     try:
         return SUGGESTERS[name]
-    except KeyError:
+    except (KeyError, TypeError):
         raise ValueError(f"unknown suggester {name!r}; registered: {sorted(SUGGESTERS)}") from None
 
 
-def suggest(lrs, losses, method: str = "default") -> Suggestion:
-    """Run the suggester registered as ``method`` on a curve."""
+def suggest(lrs: Sequence[float] | np.ndarray, losses: Sequence[float] | np.ndarray, method: str = "default",
+            **kwargs) -> Suggestion:
+    """Run the suggester registered as ``method`` on a curve (``kwargs`` go to the suggester)."""
     lrs_a, losses_a = _validate(lrs, losses)
-    return get_suggester(method)(lrs_a, losses_a)
+    return get_suggester(method)(lrs_a, losses_a, **kwargs)
 
 
 def _validate(lrs, losses) -> tuple[np.ndarray, np.ndarray]:
-    lrs_a = np.asarray(lrs, dtype=np.float64)
     losses_a = np.asarray(losses, dtype=np.float64)
-    if lrs_a.ndim != 1 or losses_a.ndim != 1:
-        raise ValueError(f"lrs and losses must be one-dimensional, got shapes {lrs_a.shape} and {losses_a.shape}")
-    if lrs_a.shape != losses_a.shape:
-        raise ValueError(f"lrs and losses must have the same length, got {lrs_a.size} and {losses_a.size}")
-    return lrs_a, losses_a
+    if losses_a.ndim != 1:
+        raise ValueError(f"losses must be one-dimensional, got shape {losses_a.shape}")
+    return check_lrs(lrs, losses_a.size), losses_a
 
 
-def _usable_prefix(lrs: np.ndarray, losses: np.ndarray) -> int:
-    bad = np.flatnonzero(~np.isfinite(losses) | ~np.isfinite(lrs) | (lrs <= 0))
-    return int(bad[0]) if bad.size else losses.size
+def _g(x: float) -> str:
+    return f"{x:.2g}"
+
+
+# -- the shared analysis of one curve ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Curve:
+    """What every suggester needs to know about a curve, computed once."""
+
+    lrs: np.ndarray
+    losses: np.ndarray
+    smoother: str
+    end: int = 0  # usable length: the non-finite tail starts here
+    sm: np.ndarray | None = None  # smoothed losses[:end]
+    u: np.ndarray | None = None  # log10(lrs[:end])
+    i_min: int = 0
+    noise: float = 0.0  # noise of the smoothed curve (standard deviation)
+    drop: float = 0.0  # start level - minimum of the smoothed curve
+    problem: str | None = None  # why no suggestion can be made
+    still_falling: bool = False  # minimum at the top of the range and no divergence seen
+
+    @property
+    def lr_min(self) -> float:
+        return float(self.lrs[self.i_min])
+
+    @property
+    def loss_min(self) -> float:
+        return float(self.sm[self.i_min])
+
+    def slope_at(self, i: int) -> float:
+        """d(smoothed loss) / d(log10 lr) at index ``i`` (negative when the loss falls)."""
+        return float(np.gradient(self.sm, self.u)[i])
+
+    def nearest(self, lr: float) -> int:
+        return int(np.argmin(np.abs(self.u - math.log10(lr))))
+
+
+def _noise_gain(smoother: str, window: int, n: int) -> float:
+    """How much the smoother shrinks white noise (std of output / std of input, at the centre)."""
+    if smoother == "none" or window < 3:
+        return 1.0
+    size = max(n, 4 * window + 1)
+    impulse = np.zeros(size)
+    impulse[size // 2] = 1.0
+    return float(np.sqrt(np.sum(_filter(impulse, smoother, window, 0.98) ** 2)))
+
+
+def _analyse(lrs, losses, smoother: str = DEFAULT_SMOOTHER, window: int | None = None) -> _Curve:
+    lrs, losses = _validate(lrs, losses)
+    n = losses.size
+    c = dict(lrs=lrs, losses=losses, smoother=smoother)
+    if n < MIN_POINTS:
+        return _Curve(**c, problem=f"only {n} loss value(s) recorded, {MIN_POINTS} needed: run more steps "
+                                   "(num_iter=100 is typical)")
+    end = tail_start(losses)
+    n_finite = int(np.isfinite(losses[:end]).sum())
+    if n_finite < MIN_POINTS:
+        if end == 0:
+            return _Curve(**c, problem="no finite loss at all: check the data and the model's output")
+        return _Curve(**c, problem=(
+            f"the loss became non-finite at step {end} (lr={_g(lrs[min(end, n - 1)])}) after only {n_finite} "
+            f"finite value(s): the range starts where training already diverges: lower start_lr "
+            f"(e.g. to {_g(lrs[0] / 1000)}) and end_lr"))
+    u = np.log10(lrs[:end])
+    span = float(u[-1] - u[0])
+    if span < MIN_DECADES:
+        return _Curve(**c, problem=(
+            f"the tested range spans only {span:.1f} decade(s) of LR (lr={_g(lrs[0])} to {_g(lrs[end - 1])}): widen "
+            "it to several decades, e.g. start_lr=1e-7, end_lr=10"))
+    w = default_window(end) if window is None else int(window)
+    sm = smooth(losses[:end], method=smoother, lrs=lrs[:end], window=w)
+    i_min = int(np.argmin(sm))
+    # Noise: robust spread of the raw losses around the smoothed curve, scaled to what is left after smoothing.
+    # Without smoothing (short curves) the points are taken as they are: noise 0.
+    finite = np.isfinite(losses[:end])
+    gain = _noise_gain(smoother, w, end)
+    noise = 0.0
+    if smoother != "none" and w >= 3 and gain < 1:
+        resid = losses[:end][finite] - sm[finite]
+        noise = 1.4826 * float(np.median(np.abs(resid - np.median(resid)))) / math.sqrt(1 - gain**2) * gain
+    start = float(sm[0])
+    drop = start - float(sm[i_min])
+    needed = max(5.0 * noise, 0.01 * abs(start), 1e-12)
+    c.update(end=end, sm=sm, u=u, i_min=i_min, noise=noise, drop=drop)
+    if drop < needed:
+        top = float(np.max(sm))
+        if end < n or top - start > needed:
+            return _Curve(**c, problem=(
+                f"the loss never fell below its starting value {start:.3g} (lr={_g(lrs[0])}) and rose from there: "
+                f"the range starts too high: lower start_lr (e.g. to {_g(lrs[0] / 1000)})"))
+        return _Curve(**c, problem=(
+            f"the loss stayed flat ({start:.3g} +- {max(top - float(sm[i_min]), 0) / 2:.2g}) from lr={_g(lrs[0])} to "
+            f"lr={_g(lrs[end - 1])}: raise end_lr, or check that the model can learn at all (labels, gradients, "
+            "frozen layers)"))
+    still_falling = end == n and i_min >= end - max(2, end // 20)
+    return _Curve(**c, still_falling=still_falling)
 
 
 def _no_lr(method: str, reason: str) -> Suggestion:
     return Suggestion(method=method, lr=None, index=None, loss=None, interval=None, evidence="", reason=reason)
 
 
-@register_suggester("steepest")
-def steepest(lrs: np.ndarray, losses: np.ndarray, *, smoother: str = DEFAULT_SMOOTHER) -> Suggestion:
-    """LR where the smoothed loss falls fastest per decade of LR, before the loss minimum."""
-    lrs, losses = _validate(lrs, losses)
-    n = _usable_prefix(lrs, losses)
-    if n < 3:
-        return _no_lr("steepest", f"only {n} finite loss value(s) before divergence: lower start_lr or end_lr")
-    sm = smooth(losses[:n], method=smoother)
-    i_min = int(np.argmin(sm))
-    if i_min < 2:
-        return _no_lr("steepest", "the loss never decreased: lower start_lr to widen the range")
-    grads = np.gradient(sm[: i_min + 1], np.log10(lrs[: i_min + 1]))
+def _caveats(c: _Curve) -> tuple[str, ...]:
+    out = []
+    if c.still_falling:
+        out.append(
+            f"the loss was still falling at the highest LR tested ({_g(c.lrs[-1])}): raise end_lr to see where "
+            "training turns unstable"
+        )
+    holes = int((~np.isfinite(c.losses[: c.end])).sum())
+    if holes:
+        out.append(f"{holes} non-finite loss(es) inside the curve were bridged by interpolation")
+    return tuple(out)
+
+
+def _where(c: _Curve, i: int) -> str:
+    """Where index ``i`` sits on the curve, in words."""
+    dec = float(c.u[c.i_min] - c.u[i])
+    slope = -c.slope_at(i)
+    pos = f"{dec:.1f} decades below" if dec >= 0.05 else ("at" if dec > -0.05 else f"{-dec:.1f} decades above")
+    trend = f"loss falling {slope:.2g} per decade" if slope > 0 else f"loss rising {-slope:.2g} per decade"
+    return f"{pos} the loss minimum ({c.loss_min:.3g}) at lr={_g(c.lr_min)}, {trend}"
+
+
+def _make(c: _Curve, method: str, i: int, lr: float, interval: tuple[float, float], rule: str,
+          **details: float) -> Suggestion:
+    lo, hi = sorted((float(interval[0]), float(interval[1])))
+    lo, hi = max(lo, float(c.lrs[0])), min(hi, float(c.lrs[c.end - 1]))
+    lo, hi = min(lo, lr), max(hi, lr)
+    details = dict(lr_at_min=c.lr_min, loss_min=c.loss_min, slope_per_decade=c.slope_at(i),
+                   decades_below_min=float(c.u[c.i_min] - math.log10(lr)), **details)
+    return Suggestion(method=method, lr=float(lr), index=int(i), loss=float(c.sm[i]), interval=(lo, hi),
+                      evidence=f"{rule}: {_where(c, i)} (smoother: {c.smoother})", reason=None,
+                      caveats=_caveats(c), details=details)
+
+
+def _run_around(mask: np.ndarray, i: int) -> tuple[int, int]:
+    """First and last index of the run of True in ``mask`` that contains ``i``."""
+    lo = i
+    while lo > 0 and mask[lo - 1]:
+        lo -= 1
+    hi = i
+    while hi < mask.size - 1 and mask[hi + 1]:
+        hi += 1
+    return lo, hi
+
+
+# -- the suggesters ------------------------------------------------------------------------------------------------
+def _steepest(c: _Curve) -> Suggestion:
+    if c.problem is not None:
+        return _no_lr("steepest", c.problem)
+    if c.i_min < 2:
+        return _no_lr("steepest", f"the loss is lowest at the start of the range (lr={_g(c.lrs[0])}): lower start_lr")
+    grads = np.gradient(c.sm, c.u)[: c.i_min + 1]
     i = int(np.argmin(grads))
-    if grads[i] >= 0:
-        return _no_lr("steepest", "the loss never decreased: lower start_lr to widen the range")
-    good = np.flatnonzero(grads <= 0.5 * grads[i])
-    interval = (float(lrs[good.min()]), float(lrs[good.max()]))
-    evidence = (
-        f"loss falls fastest at lr={lrs[i]:.3g} ({grads[i]:.3g} per decade); "
-        f"loss minimum {sm[i_min]:.4g} at lr={lrs[i_min]:.3g}"
-    )
-    return Suggestion("steepest", float(lrs[i]), i, float(sm[i]), interval, evidence, None)
+    lo, hi = _run_around(grads <= 0.5 * grads[i], i)
+    return _make(c, "steepest", i, float(c.lrs[i]), (c.lrs[lo], c.lrs[hi]), "steepest fall of the loss")
+
+
+def _valley(c: _Curve) -> Suggestion:
+    if c.problem is not None:
+        return _no_lr("valley", c.problem)
+    sm = c.sm[: c.i_min + 1]
+    tol = 2.0 * c.noise
+    best, a, run_min = (0, 0), 0, sm[0]
+    for k in range(1, sm.size):
+        if sm[k] > run_min + tol:  # a rise above the noise ends the descent; a new one starts here
+            a, run_min = k, sm[k]
+        else:
+            run_min = min(run_min, sm[k])
+        if k - a > best[1] - best[0]:
+            best = (a, k)
+    a, b = best
+    if b - a < 2:
+        return _no_lr("valley", f"no descending stretch of the loss before its minimum at lr={_g(c.lr_min)}: "
+                                "lower start_lr")
+    mid = (c.u[a] + c.u[b]) / 2
+    i = c.nearest(10**mid)
+    third = (c.u[b] - c.u[a]) / 6
+    return _make(c, "valley", i, float(c.lrs[i]), (10 ** (mid - third), 10 ** (mid + third)),
+                 f"middle of the longest descending stretch (lr={_g(c.lrs[a])} to {_g(c.lrs[b])})")
+
+
+def _minimum(c: _Curve, factor: float = MIN_FACTOR) -> Suggestion:
+    if c.problem is not None:
+        return _no_lr("minimum", c.problem)
+    if c.still_falling:
+        return _no_lr("minimum", f"the loss was still falling at the highest LR tested ({_g(c.lrs[-1])}), so its "
+                                 "minimum is not known: raise end_lr")
+    lr = c.lr_min / factor
+    if lr < c.lrs[0]:
+        return _no_lr("minimum", f"the loss minimum at lr={_g(c.lr_min)} is less than {factor:g}x above "
+                                 f"start_lr={_g(c.lrs[0])}: lower start_lr")
+    # The bottom of the curve: where the smoothed loss is within noise (or 5% of the drop) of its minimum.
+    tol = max(2.0 * c.noise, 0.05 * c.drop)
+    lo, hi = _run_around(c.sm <= c.loss_min + tol, c.i_min)
+    i = c.nearest(lr)
+    return _make(c, "minimum", i, lr, (c.lrs[lo] / factor, c.lrs[hi] / factor),
+                 f"1/{factor:g} of the LR at the loss minimum")
+
+
+def _default(c: _Curve) -> Suggestion:
+    s = _minimum(c)
+    if not s.ok:
+        return Suggestion("default", None, None, None, None, "", s.reason)
+    return Suggestion("default", s.lr, s.index, s.loss, s.interval, s.evidence, None, s.caveats, s.details)
+
+
+@register_suggester("steepest")
+def steepest(lrs: np.ndarray, losses: np.ndarray, *, smoother: str = DEFAULT_SMOOTHER,
+             window: int | None = None) -> Suggestion:
+    """LR where the smoothed loss falls fastest per decade of LR, looking only below the loss minimum.
+
+    The interval is the stretch around it where the loss falls at least half as fast.
+
+    Examples:
+      >>> import numpy as np
+      >>> [float(f"{x:.3g}") for x in steepest(np.logspace(-5, 0, 6), [10.0, 8.0, 4.0, 1.0, 4.0, 16.0]).interval]
+      [1e-05, 0.001]
+    """
+    return _steepest(_analyse(lrs, losses, smoother, window))
+
+
+@register_suggester("valley")
+def valley(lrs: np.ndarray, losses: np.ndarray, *, smoother: str = DEFAULT_SMOOTHER,
+           window: int | None = None) -> Suggestion:
+    """Middle (in log-LR) of the longest stretch over which the smoothed loss keeps falling (rises within noise
+    allowed), before the loss minimum; the interval is the middle third of that stretch.
+
+    Examples:
+      >>> import numpy as np
+      >>> valley(np.logspace(-5, 0, 6), [10.0, 8.0, 4.0, 1.0, 4.0, 16.0]).lr   # stretch 1e-5..1e-2
+      0.0001
+    """
+    return _valley(_analyse(lrs, losses, smoother, window))
 
 
 @register_suggester("minimum")
-def minimum(lrs: np.ndarray, losses: np.ndarray, *, smoother: str = DEFAULT_SMOOTHER, factor: float = 10.0) -> Suggestion:
-    """LR at the smoothed loss minimum divided by ``factor`` (10)."""
-    lrs, losses = _validate(lrs, losses)
-    n = _usable_prefix(lrs, losses)
-    if n < 3:
-        return _no_lr("minimum", f"only {n} finite loss value(s) before divergence: lower start_lr or end_lr")
-    sm = smooth(losses[:n], method=smoother)
-    i_min = int(np.argmin(sm))
-    if i_min == 0:
-        return _no_lr("minimum", "the loss never decreased: lower start_lr to widen the range")
-    target = lrs[i_min] / factor
-    i = int(np.argmin(np.abs(np.log(lrs[:n]) - np.log(target))))
-    evidence = f"smoothed loss minimum {sm[i_min]:.4g} at lr={lrs[i_min]:.3g}; suggestion = that lr / {factor:g}"
-    if target < lrs[0]:
-        return _no_lr(
-            "minimum",
-            f"the loss minimum at lr={lrs[i_min]:.3g} is less than {factor:g}x above start_lr={lrs[0]:.3g}: "
-            "lower start_lr to widen the range",
-        )
-    interval = (float(target / np.sqrt(10)), float(target * np.sqrt(10)))
-    return Suggestion("minimum", float(target), i, float(sm[i]), interval, evidence, None)
+def minimum(lrs: np.ndarray, losses: np.ndarray, *, smoother: str = DEFAULT_SMOOTHER,
+            window: int | None = None, factor: float = MIN_FACTOR) -> Suggestion:
+    """LR at the smoothed loss minimum divided by ``factor`` (10); the interval is the bottom of the curve (where
+    the loss is within noise of its minimum) divided by ``factor``.
+
+    Examples:
+      >>> import numpy as np
+      >>> minimum(np.logspace(-5, 0, 6), [10.0, 8.0, 4.0, 1.0, 4.0, 16.0]).lr
+      0.001
+    """
+    if not (isinstance(factor, (int, float)) and factor >= 1 and math.isfinite(factor)):
+        raise ValueError(f"factor must be a finite number >= 1, got factor={factor!r}")
+    return _minimum(_analyse(lrs, losses, smoother, window), float(factor))
 
 
 @register_suggester("default")
-def default(lrs: np.ndarray, losses: np.ndarray) -> Suggestion:
-    """lrfinder's default suggestion (see the docs for how it combines the evidence)."""
-    s = minimum(lrs, losses)
-    return Suggestion("default", s.lr, s.index, s.loss, s.interval, s.evidence, s.reason)
+def default(lrs: np.ndarray, losses: np.ndarray, *, smoother: str = DEFAULT_SMOOTHER,
+            window: int | None = None) -> Suggestion:
+    """lrfinder's default suggestion.
+
+    Examples:
+      >>> import numpy as np
+      >>> default(np.logspace(-5, 0, 6), [10.0, 8.0, 4.0, 1.0, 4.0, 16.0]).lr
+      0.001
+    """
+    return _default(_analyse(lrs, losses, smoother, window))
+
+
+def cyclic_bounds(lrs: Sequence[float] | np.ndarray, losses: Sequence[float] | np.ndarray, *,
+                  smoother: str = DEFAULT_SMOOTHER, window: int | None = None) -> CyclicBounds:
+    """Min and max LR for a cyclical (``CyclicLR``) or one-cycle (``OneCycleLR``) schedule.
+
+    Rule: ``max_lr`` = the LR at the smoothed loss minimum / 3 (half a decade below where training turns unstable,
+    still on the falling side); ``min_lr`` = the LR where the loss starts to fall (10% of its drop reached), kept
+    between ``max_lr / 25`` (``OneCycleLR``'s default ``div_factor``) and ``max_lr / 4``.
+
+    Examples:
+      >>> import numpy as np
+      >>> b = cyclic_bounds(np.logspace(-5, 0, 6), [10.0, 9.5, 4.0, 1.0, 4.0, 16.0])
+      >>> round(b.max_lr, 6), round(b.min_lr, 6)
+      (0.003333, 0.000833)
+    """
+    c = _analyse(lrs, losses, smoother, window)
+    rule = ("max_lr = LR at the loss minimum / 3; min_lr = LR where the loss starts to fall, kept within "
+            "max_lr/25..max_lr/4")
+    if c.problem is None and c.still_falling:
+        c = _Curve(lrs=c.lrs, losses=c.losses, smoother=smoother, problem=(
+            f"the loss was still falling at the highest LR tested ({_g(c.lrs[-1])}): raise end_lr"))
+    if c.problem is not None:
+        return CyclicBounds(None, None, rule, "", c.problem)
+    max_lr = c.lr_min / 3.0
+    start = float(c.sm[0])
+    fell = np.flatnonzero(c.sm[: c.i_min + 1] <= start - 0.1 * c.drop)
+    onset = float(c.lrs[fell[0]]) if fell.size else float(c.lrs[0])
+    min_lr = float(np.clip(onset, max_lr / 25.0, max_lr / 4.0))
+    evidence = (f"loss minimum {c.loss_min:.3g} at lr={_g(c.lr_min)}; the loss starts to fall at lr={_g(onset)} "
+                f"(smoother: {c.smoother})")
+    return CyclicBounds(min_lr, max_lr, rule, evidence, None)
