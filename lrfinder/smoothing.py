@@ -64,7 +64,7 @@ def check_lrs(lrs: Sequence[float] | np.ndarray, n: int | None = None) -> np.nda
     bad = np.flatnonzero(~np.isfinite(arr) | (arr <= 0))
     if bad.size:
         i = int(bad[0])
-        raise ValueError(f"lrs must be finite and > 0, got lrs[{i}]={arr[i]!r}")
+        raise ValueError(f"lrs must be finite and > 0, got lrs[{i}]={float(arr[i])!r}")
     down = np.flatnonzero(np.diff(arr) <= 0)
     if down.size:
         i = int(down[0]) + 1
