@@ -56,7 +56,7 @@ def test_savgol_keeps_a_parabola_exactly_edges_included():
 
 
 def test_default_window_by_hand():
-    assert [default_window(n) for n in (0, 14, 15, 25, 61, 100, 300)] == [1, 1, 3, 3, 7, 11, 31]
+    assert [default_window(n) for n in (0, 14, 15, 25, 61, 100, 300)] == [1, 1, 5, 5, 5, 5, 15]
 
 
 def test_short_curves_are_not_smoothed():

@@ -1,0 +1,553 @@
+"""Suggestion quality: do lrfinder's suggested LRs land where training is good?
+
+Ground truth per task: an exhaustive sweep of constant LRs (log-spaced, >= 12) x seeds, each trained for a fixed
+short budget and scored on held-out data (accuracy, or MSE for regression). The score curve (mean over seeds,
+interpolated in log-LR) gives the best LR and the *good band*: LRs scoring within 1 accuracy point (classifiers) or
+5% of the loss (regression) of the best. The sweep is cached in ``benchmarks/data/sweep_cache.json``.
+
+Then, for each task x range-test seed (model init and batch order), one LR range test with lrfinder's ``find_lr``
+and one with the ``torch-lr-finder`` package (its own ``range_test`` and ``plot(suggest_lr=True)``, on a copy of
+the same model, same data, same optimizer settings). Reported per method: in-band rate, median regret (in units of
+the band tolerance: 1.0 = the edge of the band) and seed-to-seed spread (max / min suggested LR per task).
+
+Everything is generated in code and runs on CPU (one thread). Usage, from the repository root::
+
+    PYTHONPATH=$PWD python benchmarks/suggestion_quality.py             # full run, prints the markdown tables
+    PYTHONPATH=$PWD python benchmarks/suggestion_quality.py --quick     # 2 tasks, 2 seeds: a smoke test
+    PYTHONPATH=$PWD python benchmarks/suggestion_quality.py --explore   # smoother / rule variants on dev tasks
+
+torch-lr-finder is a benchmark-only dependency: ``pip install --no-deps torch-lr-finder`` (it needs only torch,
+numpy, matplotlib, tqdm and packaging, which lrfinder already has).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import copy
+import hashlib
+import io
+import json
+import math
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SWEEP_CACHE = os.path.join(HERE, "data", "sweep_cache.json")
+RANGE_CACHE = os.path.join(HERE, "data", "range_cache.json")
+SWEEP_SEEDS = (0, 1, 2)
+RANGE_SEEDS = (10, 11, 12, 13, 14)
+RANGE_TEST = dict(start_lr=1e-7, end_lr=10.0, num_iter=100)
+REPEATS = 3  # for the "find_lr(repeats=3)" row
+ACC_TOL = 1.0  # accuracy points
+LOSS_TOL = 0.05  # relative
+
+
+# -- tasks ---------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Task:
+    name: str
+    kind: str  # "cls" (score: accuracy %) or "reg" (score: MSE)
+    make_data: Callable[[], tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]]
+    make_model: Callable[[], nn.Module]
+    make_opt: Callable[..., torch.optim.Optimizer]
+    opt_desc: str
+    sweep_lrs: tuple[float, ...]
+    steps: int = 300
+    batch: int = 64
+    holdout: bool = False
+    rev: int = 1  # bump when the task's data or model changes (invalidates its cache entries)
+
+    def key(self) -> str:
+        """Identifies the task's configuration in the caches (changes when the task's definition changes)."""
+        text = f"{self.name}|{self.kind}|{self.opt_desc}|{self.steps}|{self.batch}|v{self.rev}"
+        return hashlib.sha1(text.encode()).hexdigest()[:10]
+
+    def criterion(self) -> nn.Module:
+        return nn.CrossEntropyLoss() if self.kind == "cls" else nn.MSELoss()
+
+
+def _gen(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def _teacher_data(d: int = 16, classes: int = 4, n: int = 3000, seed: int = 1234):
+    g = _gen(seed)
+    x = torch.randn(n, d, generator=g)
+    w1 = torch.randn(d, 32, generator=g) / math.sqrt(d)
+    w2 = torch.randn(32, classes, generator=g) / math.sqrt(32)
+    logits = torch.tanh(x @ w1) @ w2 * 3
+    y = torch.argmax(logits + 0.3 * torch.randn(n, classes, generator=g), dim=1)  # a little label noise
+    return x[:2000], y[:2000], x[2000:], y[2000:]
+
+
+def _blobs_data(d: int = 20, classes: int = 3, n: int = 3000, seed: int = 99):
+    g = _gen(seed)
+    centres = torch.randn(classes, d, generator=g) * 0.35
+    y = torch.randint(0, classes, (n,), generator=g)
+    scale = torch.linspace(0.2, 3.0, d)  # badly conditioned inputs make the LR matter
+    x = (centres[y] + torch.randn(n, d, generator=g)) * scale
+    return x[:2000], y[:2000], x[2000:], y[2000:]
+
+
+def _shapes_data(n: int = 3000, size: int = 12, seed: int = 7):
+    """12x12 images of 4 shapes (horizontal bar, vertical bar, square outline, diagonal) at random places, noisy."""
+    g = _gen(seed)
+    imgs = torch.zeros(n, 1, size, size)
+    y = torch.randint(0, 4, (n,), generator=g)
+    pos = torch.randint(1, size - 6, (n, 2), generator=g)
+    ln = torch.randint(3, 6, (n,), generator=g)
+    for i in range(n):
+        r, c, k = int(pos[i, 0]), int(pos[i, 1]), int(ln[i])
+        if y[i] == 0:
+            imgs[i, 0, r, c : c + k] = 1
+        elif y[i] == 1:
+            imgs[i, 0, r : r + k, c] = 1
+        elif y[i] == 2:
+            imgs[i, 0, r : r + k, c] = 1
+            imgs[i, 0, r : r + k, c + k - 1] = 1
+            imgs[i, 0, r, c : c + k] = 1
+            imgs[i, 0, r + k - 1, c : c + k] = 1
+        else:
+            for j in range(k):
+                imgs[i, 0, r + j, c + j] = 1
+    imgs += 0.3 * torch.randn(n, 1, size, size, generator=g)
+    return imgs[:2000], y[:2000], imgs[2000:], y[2000:]
+
+
+def _count_seq_data(n: int = 3000, length: int = 16, vocab: int = 6, seed: int = 5):
+    """Token sequences (one-hot); label: does token 0 occur more often than token 1?"""
+    g = _gen(seed)
+    tok = torch.randint(0, vocab, (n, length), generator=g)
+    y = ((tok == 0).sum(1) > (tok == 1).sum(1)).long()
+    x = torch.nn.functional.one_hot(tok, vocab).float()
+    return x[:2000], y[:2000], x[2000:], y[2000:]
+
+
+def _order_seq_data(n: int = 3000, length: int = 12, vocab: int = 8, seed: int = 11):
+    """Token ids; label: does the first 3 come before the first 4 (both are planted)? Needs attention to order."""
+    g = _gen(seed)
+    tok = torch.randint(5, vocab, (n, length), generator=g)
+    a = torch.randint(0, length, (n,), generator=g)
+    b = (a + torch.randint(1, length, (n,), generator=g)) % length
+    idx = torch.arange(n)
+    tok[idx, a] = 3
+    tok[idx, b] = 4
+    y = (a < b).long()
+    return tok[:2000], y[:2000], tok[2000:], y[2000:]
+
+
+def _signal_seq_data(n: int = 3000, length: int = 20, seed: int = 21):
+    """Noisy 2-channel sequences; label: sign of a weighted running sum of channel 0 minus channel 1 (3 classes)."""
+    g = _gen(seed)
+    x = torch.randn(n, length, 2, generator=g)
+    w = torch.linspace(0.2, 1.0, length)
+    s = (x[:, :, 0] * w).sum(1) - 0.5 * (x[:, :, 1] * w.flip(0)).sum(1)
+    y = torch.bucketize(s, torch.tensor([-1.0, 1.0]))
+    return x[:2000], y[:2000], x[2000:], y[2000:]
+
+
+def _regression_data(d: int = 8, n: int = 3000, seed: int = 3):
+    g = _gen(seed)
+    x = torch.randn(n, d, generator=g)
+    w = torch.randn(d, 16, generator=g) / math.sqrt(d)
+    v = torch.randn(16, 1, generator=g) / 4
+    y = torch.sin(2 * x @ w) @ v * 4 + 0.5 * x[:, :1] + 0.1 * torch.randn(n, 1, generator=g)
+    y = (y - y[:2000].mean()) / y[:2000].std()
+    return x[:2000], y[:2000], x[2000:], y[2000:]
+
+
+class _SeqClassifier(nn.Module):
+    def __init__(self, cell: str, d_in: int, hidden: int, classes: int) -> None:
+        super().__init__()
+        self.rnn = (nn.GRU if cell == "gru" else nn.LSTM)(d_in, hidden, batch_first=True)
+        self.head = nn.Linear(hidden, classes)
+
+    def forward(self, x):
+        out, _ = self.rnn(x)
+        return self.head(out[:, -1])
+
+
+class _TinyTransformer(nn.Module):
+    def __init__(self, vocab: int = 8, length: int = 12, d: int = 32) -> None:
+        super().__init__()
+        self.emb = nn.Embedding(vocab, d)
+        self.pos = nn.Parameter(torch.randn(length, d) * 0.1)
+        layer = nn.TransformerEncoderLayer(d, nhead=2, dim_feedforward=64, dropout=0.0, batch_first=True)
+        self.enc = nn.TransformerEncoder(layer, num_layers=1, enable_nested_tensor=False)
+        self.head = nn.Linear(d, 2)
+
+    def forward(self, tok):
+        return self.head(self.enc(self.emb(tok) + self.pos).mean(1))
+
+
+class _SmallCNN(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(8, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.AdaptiveMaxPool2d(1), nn.Flatten(),
+            nn.Linear(16, 4),
+        )
+
+    def forward(self, x):
+        return self.net(x)
+
+
+def _sgd(momentum: float = 0.9):
+    return lambda params, lr: torch.optim.SGD(params, lr=lr, momentum=momentum)
+
+
+def _grid(lo: float, hi: float, n: int) -> tuple[float, ...]:
+    return tuple(float(v) for v in np.logspace(lo, hi, n))
+
+
+TASKS: dict[str, Task] = {
+    t.name: t
+    for t in [
+        Task("mlp_teacher_sgdm", "cls", _teacher_data,
+             lambda: nn.Sequential(nn.Linear(16, 64), nn.ReLU(), nn.Linear(64, 4)),
+             _sgd(0.9), "SGD(momentum=0.9)", _grid(-4, 1, 16)),
+        Task("cnn_shapes_adam", "cls", _shapes_data, _SmallCNN,
+             lambda p, lr: torch.optim.Adam(p, lr=lr), "Adam", _grid(-5, 0, 16), rev=2),
+        Task("gru_count_adam", "cls", _count_seq_data, lambda: _SeqClassifier("gru", 6, 32, 2),
+             lambda p, lr: torch.optim.Adam(p, lr=lr), "Adam", _grid(-5, 0, 16)),
+        Task("logreg_blobs_sgd", "cls", _blobs_data, lambda: nn.Linear(20, 3),
+             _sgd(0.0), "SGD(momentum=0)", _grid(-5, 0, 16)),
+        Task("transformer_order_adamw", "cls", _order_seq_data, _TinyTransformer,
+             lambda p, lr: torch.optim.AdamW(p, lr=lr, weight_decay=0.01), "AdamW(weight_decay=0.01)",
+             _grid(-5, 0, 16), holdout=True),
+        Task("regression_mlp_adam", "reg", _regression_data,
+             lambda: nn.Sequential(nn.Linear(8, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 1)),
+             lambda p, lr: torch.optim.Adam(p, lr=lr), "Adam", _grid(-5, 0, 16), holdout=True),
+        Task("lstm_signal_sgdm", "cls", _signal_seq_data, lambda: _SeqClassifier("lstm", 2, 32, 3),
+             _sgd(0.9), "SGD(momentum=0.9)", _grid(-4, 1, 16), holdout=True),
+        Task("mlp_bn_teacher_adamw", "cls", lambda: _teacher_data(d=16, classes=6, seed=4321),
+             lambda: nn.Sequential(nn.Linear(16, 64), nn.BatchNorm1d(64), nn.ReLU(), nn.Linear(64, 6)),
+             lambda p, lr: torch.optim.AdamW(p, lr=lr, weight_decay=0.05), "AdamW(weight_decay=0.05)",
+             _grid(-5, 0, 16), holdout=True),
+    ]
+}
+
+_DATA: dict[str, tuple] = {}
+
+
+def data(task: Task):
+    if task.name not in _DATA:
+        _DATA[task.name] = task.make_data()
+    return _DATA[task.name]
+
+
+# -- ground truth: the sweep ----------------------------------------------------------------------------------------
+def _evaluate(task: Task, model: nn.Module) -> float:
+    _, _, xv, yv = data(task)
+    model.eval()
+    with torch.no_grad():
+        out = model(xv)
+    if task.kind == "cls":
+        if not torch.isfinite(out).all():
+            return 100.0 * float((yv == torch.mode(yv).values).float().mean())  # chance: predict the majority class
+        return 100.0 * float((out.argmax(1) == yv).float().mean())
+    mse = float(nn.functional.mse_loss(out, yv)) if torch.isfinite(out).all() else math.inf
+    return min(mse, float(yv.var(unbiased=False)))  # a diverged model is no better than predicting the mean
+
+
+def train_score(task: Task, lr: float, seed: int) -> float:
+    """Train a fresh model at a constant ``lr`` for ``task.steps`` steps; return the held-out score."""
+    x, y, _, _ = data(task)
+    torch.manual_seed(seed)
+    model = task.make_model()
+    opt = task.make_opt(model.parameters(), lr)
+    crit = task.criterion()
+    g = _gen(seed)
+    perm, pos = torch.randperm(len(x), generator=g), 0
+    model.train()
+    for _ in range(task.steps):
+        if pos + task.batch > len(x):
+            perm, pos = torch.randperm(len(x), generator=g), 0
+        idx = perm[pos : pos + task.batch]
+        pos += task.batch
+        loss = crit(model(x[idx]), y[idx])
+        if not torch.isfinite(loss):
+            model = None
+            break
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    if model is None:
+        nan_model = nn.Module()
+        nan_model.forward = lambda inp: torch.full((len(inp), 1), math.nan)  # scored as diverged
+        return _evaluate(task, nan_model)
+    return _evaluate(task, model)
+
+
+def _load(path: str) -> dict:
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    return {}
+
+
+def _save(path: str, obj: dict) -> None:
+    current = {t.key() for t in TASKS.values()}
+    suffix = f"{RANGE_TEST['num_iter']}|r{REPEATS}"
+    for k in list(obj):  # drop entries of tasks or range-test settings that have since changed
+        parts = k.split("|")
+        if parts[0] not in current or (len(parts) > 1 and "|".join(parts[2:]) != suffix):
+            del obj[k]
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(obj, f, indent=0, sort_keys=True)
+
+
+def sweep(task: Task, cache: dict, seeds=SWEEP_SEEDS) -> tuple[np.ndarray, np.ndarray]:
+    """(lrs, mean score over seeds) for the task's sweep, from the cache where possible."""
+    entry = cache.setdefault(task.key(), {"task": task.name, "scores": {}})
+    scores = []
+    for lr in task.sweep_lrs:
+        row = entry["scores"].setdefault(f"{lr:.6g}", {})
+        for s in seeds:
+            if str(s) not in row:
+                row[str(s)] = train_score(task, lr, s)
+        scores.append(np.mean([row[str(s)] for s in seeds]))
+    return np.array(task.sweep_lrs), np.array(scores)
+
+
+@dataclass(frozen=True)
+class Truth:
+    lrs: np.ndarray
+    scores: np.ndarray
+    kind: str
+
+    def score_at(self, lr: float) -> float:
+        return float(np.interp(math.log10(lr), np.log10(self.lrs), self.scores))
+
+    @property
+    def best(self) -> float:
+        return float(self.scores.max() if self.kind == "cls" else self.scores.min())
+
+    @property
+    def best_lr(self) -> float:
+        return float(self.lrs[np.argmax(self.scores) if self.kind == "cls" else np.argmin(self.scores)])
+
+    def regret(self, lr: float | None) -> float:
+        """Regret in units of the band tolerance (<= 1 means in the good band); inf for no suggestion."""
+        if lr is None or not math.isfinite(lr):
+            return math.inf
+        s = self.score_at(lr)
+        if self.kind == "cls":
+            return (self.best - s) / ACC_TOL
+        return (s - self.best) / (LOSS_TOL * self.best)
+
+    def band(self) -> tuple[float, float]:
+        """Lowest and highest LR of the good band (on a fine log grid)."""
+        fine = np.logspace(math.log10(self.lrs[0]), math.log10(self.lrs[-1]), 400)
+        ok = fine[[self.regret(v) <= 1.0 for v in fine]]
+        return float(ok.min()), float(ok.max())
+
+
+# -- range tests ----------------------------------------------------------------------------------------------------
+def _loader(task: Task, seed: int) -> torch.utils.data.DataLoader:
+    x, y, _, _ = data(task)
+    return torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=task.batch, shuffle=True,
+                                       generator=_gen(seed), drop_last=True)
+
+
+def range_curves(task: Task, seed: int, cache: dict) -> dict:
+    """lrfinder's and torch-lr-finder's range tests on the same initial model; cached."""
+    key = f"{task.key()}|{seed}|{RANGE_TEST['num_iter']}|r{REPEATS}"
+    if key in cache:
+        return cache[key]
+    from lrfinder import find_lr
+
+    torch.manual_seed(seed)
+    model = task.make_model()
+    m1, m2 = copy.deepcopy(model), copy.deepcopy(model)
+    r = find_lr(m1, _loader(task, seed), task.make_opt(m1.parameters(), RANGE_TEST["start_lr"]), task.criterion(),
+                progress=False, **RANGE_TEST)
+    out = {"task": task.name, "lrfinder": {"lrs": r.lrs.tolist(), "losses": r.losses.tolist(),
+                                           "stop": r.stop_reason}}
+    m3 = copy.deepcopy(model)
+    r3 = find_lr(m3, _loader(task, seed), task.make_opt(m3.parameters(), RANGE_TEST["start_lr"]), task.criterion(),
+                 progress=False, repeats=REPEATS, **RANGE_TEST)
+    out["lrfinder_repeats"] = {"lrs": r3.lrs.tolist(), "losses": r3.losses.tolist()}
+    try:
+        from torch_lr_finder import LRFinder
+    except ImportError:
+        out["torch_lr_finder"] = None
+    else:
+        from lrfinder.plotting import require_matplotlib
+
+        plt = require_matplotlib()
+        opt = task.make_opt(m2.parameters(), RANGE_TEST["start_lr"])
+        finder = LRFinder(m2, opt, task.criterion(), device="cpu")
+        sink = io.StringIO()
+        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+            finder.range_test(_loader(task, seed), start_lr=RANGE_TEST["start_lr"], end_lr=RANGE_TEST["end_lr"],
+                              num_iter=RANGE_TEST["num_iter"])
+            fig, ax = plt.subplots()
+            try:
+                _, lr = finder.plot(suggest_lr=True, ax=ax)  # its documented suggestion: steepest gradient
+                lr = float(lr)
+            except RuntimeError:  # too few points before it stopped
+                lr = None
+            plt.close(fig)
+            finder.reset()
+        out["torch_lr_finder"] = {"lrs": finder.history["lr"], "losses": finder.history["loss"], "suggestion": lr}
+    cache[key] = out
+    return out
+
+
+# -- methods under test ---------------------------------------------------------------------------------------------
+def lrfinder_methods(lrs, losses, smoother: str | None = None) -> dict[str, float | None]:
+    from lrfinder.suggest import SUGGESTERS
+    from lrfinder.smoothing import DEFAULT_SMOOTHER
+
+    kw = {"smoother": smoother or DEFAULT_SMOOTHER}
+    return {name: SUGGESTERS[name](np.asarray(lrs), np.asarray(losses), **kw).lr
+            for name in ("default", "steepest", "valley", "minimum")}
+
+
+def _gmean(vals) -> float | None:
+    vals = [v for v in vals if v is not None]
+    return float(np.exp(np.mean(np.log(vals)))) if vals else None
+
+
+def _gmedian(vals) -> float | None:
+    vals = [v for v in vals if v is not None]
+    return float(np.exp(np.median(np.log(vals)))) if vals else None
+
+
+# -- reporting ------------------------------------------------------------------------------------------------------
+def summarise(rows: list[dict], methods: list[str]) -> list[dict]:
+    """Per method: in-band rate, median regret, median / max seed spread over tasks."""
+    out = []
+    for m in methods:
+        regrets = [r["regret"][m] for r in rows]
+        inband = np.mean([g <= 1.0 for g in regrets])
+        spreads = []
+        for t in sorted({r["task"] for r in rows}):
+            lrs = [r["lr"][m] for r in rows if r["task"] == t and r["lr"][m] is not None]
+            if len(lrs) >= 2:
+                spreads.append(max(lrs) / min(lrs))
+        missing = sum(r["lr"][m] is None for r in rows)
+        out.append(dict(method=m, inband=100 * inband, regret=float(np.median(regrets)),
+                        spread_med=float(np.median(spreads)) if spreads else math.nan,
+                        spread_max=float(np.max(spreads)) if spreads else math.nan, n=len(rows), missing=missing))
+    return out
+
+
+def table(summary: list[dict]) -> str:
+    lines = ["| method | runs | in band | median regret (tolerance units) | seed spread, median / worst task | "
+             "no suggestion |", "|---|---|---|---|---|---|"]
+    for s in summary:
+        lines.append(f"| {s['method']} | {s['n']} | {s['inband']:.0f}% | {s['regret']:.2f} | "
+                     f"{s['spread_med']:.2f}x / {s['spread_max']:.2f}x | {s['missing']} |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--quick", action="store_true", help="2 tasks x 2 range-test seeds (smoke test)")
+    p.add_argument("--tasks", help="comma-separated task names (default: all)")
+    p.add_argument("--explore", action="store_true", help="compare smoothers and combination rules (dev tasks)")
+    p.add_argument("--no-save", action="store_true", help="do not write the caches")
+    args = p.parse_args(argv)
+    torch.set_num_threads(1)
+    names = args.tasks.split(",") if args.tasks else list(TASKS)
+    seeds = RANGE_SEEDS
+    if args.quick:
+        names, seeds = (args.tasks.split(",") if args.tasks else ["logreg_blobs_sgd", "mlp_teacher_sgdm"]), seeds[:2]
+    unknown = [n for n in names if n not in TASKS]
+    if unknown:
+        print(f"unknown task(s) {unknown}; known: {sorted(TASKS)}", file=sys.stderr)
+        return 2
+    sweep_cache, range_cache = _load(SWEEP_CACHE), _load(RANGE_CACHE)
+    t0 = time.perf_counter()
+    truths, curves = {}, {}
+    try:
+        for n in names:
+            t = TASKS[n]
+            ts = time.perf_counter()
+            truths[n] = Truth(*sweep(t, sweep_cache), t.kind)
+            curves[n] = {s: range_curves(t, s, range_cache) for s in seeds}
+            if not args.no_save:
+                _save(SWEEP_CACHE, sweep_cache)
+                _save(RANGE_CACHE, range_cache)
+            print(f"# {n}: best lr {truths[n].best_lr:.2g} (score {truths[n].best:.4g}), good band "
+                  f"{truths[n].band()[0]:.2g}..{truths[n].band()[1]:.2g} [{time.perf_counter() - ts:.0f}s]",
+                  file=sys.stderr)
+    finally:
+        if not args.no_save:
+            _save(SWEEP_CACHE, sweep_cache)
+            _save(RANGE_CACHE, range_cache)
+
+    if args.explore:
+        explore(names, truths, curves, seeds)
+        return 0
+    methods = ["lrfinder default", "lrfinder steepest", "lrfinder valley", "lrfinder minimum",
+               f"lrfinder default, repeats={REPEATS}", "torch-lr-finder"]
+    rows = []
+    for n in names:
+        for s in seeds:
+            c = curves[n][s]
+            lrs = dict(zip(methods[:4], lrfinder_methods(c["lrfinder"]["lrs"], c["lrfinder"]["losses"]).values()))
+            rep = c["lrfinder_repeats"]
+            lrs[methods[4]] = lrfinder_methods(rep["lrs"], rep["losses"])["default"]
+            lrs["torch-lr-finder"] = c["torch_lr_finder"]["suggestion"] if c["torch_lr_finder"] else None
+            rows.append(dict(task=n, seed=s, holdout=TASKS[n].holdout, lr=lrs,
+                             regret={m: truths[n].regret(v) for m, v in lrs.items()}))
+    print(f"## Suggestion quality: {len(names)} tasks x {len(seeds)} range-test seeds\n")
+    print("### Ground truth (sweep)\n")
+    print("| task | optimizer | held out | best LR | best score | good band | lrfinder default (median) | "
+          "torch-lr-finder (median) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for n in names:
+        t, tr = TASKS[n], truths[n]
+        score = f"{tr.best:.1f}% acc" if t.kind == "cls" else f"MSE {tr.best:.3f}"
+        med = {m: _gmedian([r["lr"][m] for r in rows if r["task"] == n]) for m in ("lrfinder default",
+                                                                                    "torch-lr-finder")}
+        fmt = {m: "-" if v is None else f"{v:.2g}" for m, v in med.items()}
+        print(f"| {n} | {t.opt_desc} | {'yes' if t.holdout else 'no'} | {tr.best_lr:.2g} | {score} | "
+              f"{tr.band()[0]:.2g} .. {tr.band()[1]:.2g} | {fmt['lrfinder default']} | {fmt['torch-lr-finder']} |")
+    for title, subset in (("All tasks", rows), ("Held-out tasks only", [r for r in rows if r["holdout"]]),
+                          ("Development tasks only", [r for r in rows if not r["holdout"]])):
+        if subset:
+            print(f"\n### {title} ({len(subset)} runs)\n")
+            print(table(summarise(subset, methods)))
+    print(f"\n(elapsed {time.perf_counter() - t0:.0f}s)", file=sys.stderr)
+    return 0
+
+
+def explore(names, truths, curves, seeds) -> None:
+    """Variants on the development tasks only: smoothers x suggesters, and rules combining them."""
+    dev = [n for n in names if not TASKS[n].holdout]
+    for smoother in ("savgol", "gaussian", "ema", "none"):
+        rows = []
+        for n in dev:
+            for s in seeds:
+                c = curves[n][s]["lrfinder"]
+                lrs = lrfinder_methods(c["lrs"], c["losses"], smoother)
+                lrs["gmean(min/10, steepest)"] = _gmean([lrs["minimum"], lrs["steepest"]])
+                lrs["gmedian(3)"] = _gmedian([lrs["minimum"], lrs["steepest"], lrs["valley"]])
+                lrs["gmean(3)"] = _gmean([lrs["minimum"], lrs["steepest"], lrs["valley"]])
+                rows.append(dict(task=n, seed=s, lr=lrs, regret={m: truths[n].regret(v) for m, v in lrs.items()}))
+        print(f"\n### smoother={smoother}, development tasks ({len(rows)} runs)\n")
+        print(table(summarise(rows, list(rows[0]["lr"]))))
+    print("\nper development task: best lr, band, then per-seed minimum/steepest/valley")
+    for n in dev:
+        print(n, f"best={truths[n].best_lr:.2g}", "band=%.2g..%.2g" % truths[n].band(),
+              [(f"{v['minimum'] or 0:.2g}", f"{v['steepest'] or 0:.2g}", f"{v['valley'] or 0:.2g}")
+               for v in (lrfinder_methods(curves[n][s]["lrfinder"]["lrs"], curves[n][s]["lrfinder"]["losses"])
+                         for s in seeds)])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
