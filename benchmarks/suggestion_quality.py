@@ -62,13 +62,17 @@ class Task:
     sweep_lrs: tuple[float, ...]
     steps: int = 300
     batch: int = 64
-    holdout: bool = False
+    group: str = "dev"  # "dev": used to choose defaults; "A", "B": held out (see docs/benchmarks.md)
     rev: int = 1  # bump when the task's data or model changes (invalidates its cache entries)
 
     def key(self) -> str:
         """Identifies the task's configuration in the caches (changes when the task's definition changes)."""
         text = f"{self.name}|{self.kind}|{self.opt_desc}|{self.steps}|{self.batch}|v{self.rev}"
         return hashlib.sha1(text.encode()).hexdigest()[:10]
+
+    @property
+    def holdout(self) -> bool:
+        return self.group != "dev"
 
     def criterion(self) -> nn.Module:
         return nn.CrossEntropyLoss() if self.kind == "cls" else nn.MSELoss()
@@ -164,6 +168,44 @@ def _regression_data(d: int = 8, n: int = 3000, seed: int = 3):
     return x[:2000], y[:2000], x[2000:], y[2000:]
 
 
+def _teacher_images(n: int = 3000, size: int = 8, seed: int = 77):
+    """8x8 noise images labelled by a random teacher CNN (3 classes)."""
+    g = _gen(seed)
+    x = torch.randn(n, 1, size, size, generator=g)
+    k = torch.randn(6, 1, 3, 3, generator=g)
+    h = torch.relu(torch.nn.functional.conv2d(x, k, padding=1)).mean((2, 3))
+    h = (h - h.mean(0)) / h.std(0)  # centred, so that every class occurs
+    y = torch.argmax(h @ torch.randn(6, 3, generator=g), dim=1)
+    return x[:2000], y[:2000], x[2000:], y[2000:]
+
+
+def _recall_data(n: int = 3000, length: int = 10, vocab: int = 5, seed: int = 31):
+    """One-hot token sequences; label: the token at position 2 (the net must remember it to the end)."""
+    g = _gen(seed)
+    tok = torch.randint(0, vocab, (n, length), generator=g)
+    x = torch.nn.functional.one_hot(tok, vocab).float()
+    return x[:2000], tok[:2000, 2], x[2000:], tok[2000:, 2]
+
+
+def _majority_data(n: int = 3000, length: int = 12, vocab: int = 4, seed: int = 41):
+    """Token ids; label: the most frequent token (ties to the lowest id)."""
+    g = _gen(seed)
+    tok = torch.randint(0, vocab, (n, length), generator=g)
+    counts = torch.nn.functional.one_hot(tok, vocab).sum(1)
+    y = torch.argmax(counts * 10 - torch.arange(vocab), dim=1)
+    return tok[:2000], y[:2000], tok[2000:], y[2000:]
+
+
+def _friedman_data(n: int = 3000, seed: int = 8):
+    """Friedman #1 regression (5 informative of 10 uniform inputs), standardised target."""
+    g = _gen(seed)
+    x = torch.rand(n, 10, generator=g)
+    y = (10 * torch.sin(math.pi * x[:, 0] * x[:, 1]) + 20 * (x[:, 2] - 0.5) ** 2 + 10 * x[:, 3] + 5 * x[:, 4]
+         + torch.randn(n, generator=g)).unsqueeze(1)
+    y = (y - y[:2000].mean()) / y[:2000].std()
+    return x[:2000], y[:2000], x[2000:], y[2000:]
+
+
 class _SeqClassifier(nn.Module):
     def __init__(self, cell: str, d_in: int, hidden: int, classes: int) -> None:
         super().__init__()
@@ -176,13 +218,13 @@ class _SeqClassifier(nn.Module):
 
 
 class _TinyTransformer(nn.Module):
-    def __init__(self, vocab: int = 8, length: int = 12, d: int = 32) -> None:
+    def __init__(self, vocab: int = 8, length: int = 12, d: int = 32, classes: int = 2) -> None:
         super().__init__()
         self.emb = nn.Embedding(vocab, d)
         self.pos = nn.Parameter(torch.randn(length, d) * 0.1)
         layer = nn.TransformerEncoderLayer(d, nhead=2, dim_feedforward=64, dropout=0.0, batch_first=True)
         self.enc = nn.TransformerEncoder(layer, num_layers=1, enable_nested_tensor=False)
-        self.head = nn.Linear(d, 2)
+        self.head = nn.Linear(d, classes)
 
     def forward(self, tok):
         return self.head(self.enc(self.emb(tok) + self.pos).mean(1))
@@ -223,16 +265,31 @@ TASKS: dict[str, Task] = {
              _sgd(0.0), "SGD(momentum=0)", _grid(-5, 0, 16)),
         Task("transformer_order_adamw", "cls", _order_seq_data, _TinyTransformer,
              lambda p, lr: torch.optim.AdamW(p, lr=lr, weight_decay=0.01), "AdamW(weight_decay=0.01)",
-             _grid(-5, 0, 16), holdout=True),
+             _grid(-5, 0, 16), group="A"),
         Task("regression_mlp_adam", "reg", _regression_data,
              lambda: nn.Sequential(nn.Linear(8, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 1)),
-             lambda p, lr: torch.optim.Adam(p, lr=lr), "Adam", _grid(-5, 0, 16), holdout=True),
+             lambda p, lr: torch.optim.Adam(p, lr=lr), "Adam", _grid(-5, 0, 16), group="A"),
         Task("lstm_signal_sgdm", "cls", _signal_seq_data, lambda: _SeqClassifier("lstm", 2, 32, 3),
-             _sgd(0.9), "SGD(momentum=0.9)", _grid(-4, 1, 16), holdout=True),
+             _sgd(0.9), "SGD(momentum=0.9)", _grid(-4, 1, 16), group="A"),
         Task("mlp_bn_teacher_adamw", "cls", lambda: _teacher_data(d=16, classes=6, seed=4321),
              lambda: nn.Sequential(nn.Linear(16, 64), nn.BatchNorm1d(64), nn.ReLU(), nn.Linear(64, 6)),
              lambda p, lr: torch.optim.AdamW(p, lr=lr, weight_decay=0.05), "AdamW(weight_decay=0.05)",
-             _grid(-5, 0, 16), holdout=True),
+             _grid(-5, 0, 16), group="A"),
+        # Group B: added after the default had been chosen and group A's results seen; never used for tuning.
+        Task("cnn_teacher_sgdm", "cls", _teacher_images,
+             lambda: nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 8, 3, padding=1),
+                                   nn.ReLU(), nn.Flatten(), nn.Linear(8 * 64, 3)),
+             _sgd(0.9), "SGD(momentum=0.9)", _grid(-4, 1, 16), group="B", rev=2),
+        Task("gru_recall_adamw", "cls", _recall_data, lambda: _SeqClassifier("gru", 5, 24, 5),
+             lambda p, lr: torch.optim.AdamW(p, lr=lr), "AdamW(weight_decay=0.01)", _grid(-5, 0, 16), group="B"),
+        Task("transformer_majority_adam", "cls", _majority_data, lambda: _TinyTransformer(4, 12, 32, 4),
+             lambda p, lr: torch.optim.Adam(p, lr=lr), "Adam", _grid(-5, 0, 16), group="B"),
+        Task("regression_friedman_sgdm", "reg", _friedman_data,
+             lambda: nn.Sequential(nn.Linear(10, 64), nn.Tanh(), nn.Linear(64, 1)),
+             _sgd(0.9), "SGD(momentum=0.9)", _grid(-4, 1, 16), group="B"),
+        Task("logreg_blobs5_adam", "cls", lambda: _blobs_data(d=30, classes=5, seed=123),
+             lambda: nn.Linear(30, 5), lambda p, lr: torch.optim.Adam(p, lr=lr), "Adam", _grid(-5, 0, 16),
+             group="B"),
     ]
 }
 
@@ -459,6 +516,7 @@ def main(argv=None) -> int:
     p.add_argument("--tasks", help="comma-separated task names (default: all)")
     p.add_argument("--explore", action="store_true", help="compare smoothers and combination rules (dev tasks)")
     p.add_argument("--no-save", action="store_true", help="do not write the caches")
+    p.add_argument("--sweep-only", action="store_true", help="only fill the sweep cache (ground truth)")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
     names = args.tasks.split(",") if args.tasks else list(TASKS)
@@ -477,6 +535,8 @@ def main(argv=None) -> int:
             t = TASKS[n]
             ts = time.perf_counter()
             truths[n] = Truth(*sweep(t, sweep_cache), t.kind)
+            if args.sweep_only:
+                continue
             curves[n] = {s: range_curves(t, s, range_cache) for s in seeds}
             if not args.no_save:
                 _save(SWEEP_CACHE, sweep_cache)
@@ -489,6 +549,8 @@ def main(argv=None) -> int:
             _save(SWEEP_CACHE, sweep_cache)
             _save(RANGE_CACHE, range_cache)
 
+    if args.sweep_only:
+        return 0
     if args.explore:
         explore(names, truths, curves, seeds)
         return 0
@@ -502,11 +564,11 @@ def main(argv=None) -> int:
             rep = c["lrfinder_repeats"]
             lrs[methods[4]] = lrfinder_methods(rep["lrs"], rep["losses"])["default"]
             lrs["torch-lr-finder"] = c["torch_lr_finder"]["suggestion"] if c["torch_lr_finder"] else None
-            rows.append(dict(task=n, seed=s, holdout=TASKS[n].holdout, lr=lrs,
+            rows.append(dict(task=n, seed=s, group=TASKS[n].group, lr=lrs,
                              regret={m: truths[n].regret(v) for m, v in lrs.items()}))
     print(f"## Suggestion quality: {len(names)} tasks x {len(seeds)} range-test seeds\n")
     print("### Ground truth (sweep)\n")
-    print("| task | optimizer | held out | best LR | best score | good band | lrfinder default (median) | "
+    print("| task | optimizer | group | best LR | best score | good band | lrfinder default (median) | "
           "torch-lr-finder (median) |")
     print("|---|---|---|---|---|---|---|---|")
     for n in names:
@@ -515,10 +577,12 @@ def main(argv=None) -> int:
         med = {m: _gmedian([r["lr"][m] for r in rows if r["task"] == n]) for m in ("lrfinder default",
                                                                                     "torch-lr-finder")}
         fmt = {m: "-" if v is None else f"{v:.2g}" for m, v in med.items()}
-        print(f"| {n} | {t.opt_desc} | {'yes' if t.holdout else 'no'} | {tr.best_lr:.2g} | {score} | "
+        print(f"| {n} | {t.opt_desc} | {t.group} | {tr.best_lr:.2g} | {score} | "
               f"{tr.band()[0]:.2g} .. {tr.band()[1]:.2g} | {fmt['lrfinder default']} | {fmt['torch-lr-finder']} |")
-    for title, subset in (("All tasks", rows), ("Held-out tasks only", [r for r in rows if r["holdout"]]),
-                          ("Development tasks only", [r for r in rows if not r["holdout"]])):
+    for title, subset in (("All tasks", rows),
+                          ("Group B only (held out until the end)", [r for r in rows if r["group"] == "B"]),
+                          ("Group A only", [r for r in rows if r["group"] == "A"]),
+                          ("Development tasks only", [r for r in rows if r["group"] == "dev"])):
         if subset:
             print(f"\n### {title} ({len(subset)} runs)\n")
             print(table(summarise(subset, methods)))

@@ -50,7 +50,7 @@ class Suggestion:
     evidence: str
     reason: str | None = None
     caveats: tuple[str, ...] = ()
-    details: Mapping[str, float] = field(default_factory=dict)
+    details: Mapping[str, float] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "caveats", tuple(str(c) for c in self.caveats))

@@ -52,8 +52,11 @@ __all__ = [
 MIN_POINTS = 5
 #: Narrowest LR range (in decades, over the finite part of the curve) a suggestion is made from.
 MIN_DECADES = 1.0
-#: ``minimum`` and ``default`` divide the LR of the loss minimum (of the floor's centre) by this.
+#: ``minimum`` divides the LR of the loss minimum by this (the classic rule).
 MIN_FACTOR = 10.0
+#: ``default`` divides the LR at the centre of the loss floor by this (1.2 decades), chosen by the
+#: suggestion-quality benchmark on its development and group-A tasks (see docs/benchmarks.md).
+DEFAULT_FACTOR = 16.0
 #: The floor of the curve: where the smoothed loss is within this fraction of its total drop of its minimum.
 FLOOR_FRACTION = 0.1
 
@@ -315,6 +318,9 @@ def _valley(c: _Curve) -> Suggestion:
         if k - a > best[1] - best[0]:
             best = (a, k)
     a, b = best
+    # A stretch that starts flat is not yet descending: start it where the loss last sat at its starting level.
+    flat = np.flatnonzero(sm[a : b + 1] >= sm[a] - tol)
+    a += int(flat[-1]) if flat.size and flat[-1] < b - a else 0
     if b - a < 2:
         return _no_lr("valley", f"no descending stretch of the loss before its minimum at lr={_g(c.lr_min)}: "
                                 "lower start_lr")
@@ -358,13 +364,13 @@ def _default(c: _Curve) -> Suggestion:
                                  "where training turns unstable is not known: raise end_lr")
     lo, hi = _floor(c)
     centre = 10 ** ((c.u[lo] + c.u[hi]) / 2)
-    lr = centre / MIN_FACTOR
+    lr = centre / DEFAULT_FACTOR
     if lr < c.lrs[0]:
         return _no_lr("default", f"the floor of the loss curve (around lr={_g(centre)}) is less than "
-                                 f"{MIN_FACTOR:g}x above start_lr={_g(c.lrs[0])}: lower start_lr")
+                                 f"{DEFAULT_FACTOR:g}x above start_lr={_g(c.lrs[0])}: lower start_lr")
     mn = _minimum(c)
-    s = _make(c, "default", c.nearest(lr), lr, (c.lrs[lo] / MIN_FACTOR, c.lrs[hi] / MIN_FACTOR),
-              f"1/{MIN_FACTOR:g} of the centre of the loss floor (lr={_g(c.lrs[lo])} to {_g(c.lrs[hi])}, where the "
+    s = _make(c, "default", c.nearest(lr), lr, (c.lrs[lo] / DEFAULT_FACTOR, c.lrs[hi] / DEFAULT_FACTOR),
+              f"1/{DEFAULT_FACTOR:g} of the centre of the loss floor (lr={_g(c.lrs[lo])} to {_g(c.lrs[hi])}, where the "
               f"loss is within {FLOOR_FRACTION:.0%} of its total drop {c.drop:.3g} of the minimum)",
               floor_low=float(c.lrs[lo]), floor_high=float(c.lrs[hi]), **({"minimum_lr": mn.lr} if mn.ok else {}))
     if mn.ok:
@@ -421,19 +427,19 @@ def minimum(lrs: np.ndarray, losses: np.ndarray, *, smoother: str = DEFAULT_SMOO
 @register_suggester("default")
 def default(lrs: np.ndarray, losses: np.ndarray, *, smoother: str = DEFAULT_SMOOTHER,
             window: int | None = None) -> Suggestion:
-    """lrfinder's default suggestion: 1/10 of the LR at the centre of the loss curve's *floor*.
+    """lrfinder's default suggestion: 1/16 (1.2 decades below) of the LR at the centre of the loss curve's *floor*.
 
     The floor is the stretch around the smoothed loss minimum where the loss is within 10% of its total drop (or
     twice the noise) of the minimum. Its centre locates "where training turns unstable" more steadily than the
-    argmin of a noisy curve (the ``minimum`` rule), and one decade below it the loss still falls: in the
+    argmin of a noisy curve (the ``minimum`` rule), and 1.2 decades below it the loss still falls: in the
     suggestion-quality benchmark this landed in the good band of an LR sweep more often, and moved less between
-    seeds, than the steepest point (see ``docs/benchmarks.md``). The interval is the floor divided by 10; the
+    seeds, than the steepest point (see ``docs/benchmarks.md``). The interval is the floor divided by 16; the
     evidence also quotes what the plain argmin rule (``minimum``) suggests.
 
     Examples:
       >>> import numpy as np
-      >>> default(np.logspace(-5, 0, 6), [10.0, 8.0, 4.0, 1.0, 4.0, 16.0]).lr
-      0.001
+      >>> default(np.logspace(-5, 0, 6), [10.0, 8.0, 4.0, 1.0, 4.0, 16.0]).lr   # floor: just the minimum at 1e-2
+      0.000625
     """
     return _default(_analyse(lrs, losses, smoother, window))
 

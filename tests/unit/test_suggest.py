@@ -43,6 +43,17 @@ def test_parabola_minimum():
     assert s.interval[0] <= s.lr <= s.interval[1]
 
 
+def test_parabola_default():
+    # Drop 16 (from 17 at 1e-6 to 1 at 1e-2): the floor is where (u + 2)^2 <= 1.6, i.e. |u + 2| <= 1.26: grid points
+    # u = -3.2 .. -0.8, centred on 1e-2. The suggestion is 1e-2 / 16, the interval the floor / 16.
+    s = default(LRS, PARABOLA)
+    assert close(s.lr, 1e-2 / 16)
+    assert close(s.interval[0], 10**-3.2 / 16) and close(s.interval[1], 10**-0.8 / 16)
+    assert close(s.details["floor_low"], 10**-3.2) and close(s.details["floor_high"], 10**-0.8)
+    assert close(s.details["minimum_lr"], 1e-3)
+    assert "1/16 of the centre of the loss floor (lr=0.00063 to 0.16" in s.evidence
+
+
 def test_parabola_steepest_is_at_the_start():
     # Before the minimum the slope 2 (u + 2) is most negative at u = -6 (-8 per decade; np.gradient's one-sided
     # difference gives -7.9 there, -7.8 at the next point). Half as steep: u <= -4, so the interval is 1e-6..1e-4.
