@@ -495,17 +495,19 @@ def summarise(rows: list[dict], methods: list[str]) -> list[dict]:
             if len(lrs) >= 2:
                 spreads.append(max(lrs) / min(lrs))
         missing = sum(r["lr"][m] is None for r in rows)
-        out.append(dict(method=m, inband=100 * inband, regret=float(np.median(regrets)),
+        made = [g for r, g in zip(rows, regrets) if r["lr"][m] is not None]
+        out.append(dict(method=m, inband=100 * inband, inband_made=100 * np.mean([g <= 1.0 for g in made]) if made
+                        else math.nan, regret=float(np.median(regrets)),
                         spread_med=float(np.median(spreads)) if spreads else math.nan,
                         spread_max=float(np.max(spreads)) if spreads else math.nan, n=len(rows), missing=missing))
     return out
 
 
 def table(summary: list[dict]) -> str:
-    lines = ["| method | runs | in band | median regret (tolerance units) | seed spread, median / worst task | "
-             "no suggestion |", "|---|---|---|---|---|---|"]
+    lines = ["| method | runs | in band | in band, of runs with a suggestion | median regret (tolerance units) | "
+             "seed spread, median / worst task | no suggestion |", "|---|---|---|---|---|---|---|"]
     for s in summary:
-        lines.append(f"| {s['method']} | {s['n']} | {s['inband']:.0f}% | {s['regret']:.2f} | "
+        lines.append(f"| {s['method']} | {s['n']} | {s['inband']:.0f}% | {s['inband_made']:.0f}% | {s['regret']:.2f} | "
                      f"{s['spread_med']:.2f}x / {s['spread_max']:.2f}x | {s['missing']} |")
     return "\n".join(lines)
 
