@@ -38,7 +38,7 @@ from . import _tfevents
 from ._columns import SERIES_ROLES, ColumnMatch, match_columns
 from .records import CurveHistory
 
-__all__ = ["FORMATS", "LOSS_KINDS", "NotALogError", "find_logs", "read_histories", "read_history"]
+__all__ = ["FORMATS", "LOSS_KINDS", "NotALogError", "find_logs", "read_histories", "read_history", "read_log"]
 
 #: Values of ``format``: ``auto`` detects the format from the content.
 FORMATS = ("auto", "csv", "json", "tensorboard")
@@ -174,8 +174,8 @@ def _read_text(path: str) -> str:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise ValueError(
-            f"{path}: not a text file: byte 0x{data[exc.start]:02x} at offset {exc.start} (line {line}) is not "
-            "UTF-8; expected a CSV or JSON training log"
+            f"{path}: not UTF-8 text: byte 0x{data[exc.start]:02x} at offset {exc.start} (line {line}); expected a "
+            "CSV or JSON training log (a text log in another encoding: save it as UTF-8)"
         ) from None
     nul = text.find("\x00")
     if nul >= 0:
@@ -722,11 +722,29 @@ def read_histories(
         out = []
         for log in find_logs(path_or_obj):
             try:
-                runs = _load_runs(log, format)
-                out += [_finalize(r, columns, num_classes, kind) for r in runs]
+                out += read_log(log, format=format, columns=columns, num_classes=num_classes, loss_kind=kind)
             except NotALogError:
                 continue
         return out
+    return read_log(path_or_obj, format=format, columns=columns, num_classes=num_classes, loss_kind=kind)
+
+
+def read_log(
+    path_or_obj: Any,
+    *,
+    format: str = "auto",
+    columns: Mapping[str, str | Sequence[str] | None] | None = None,
+    num_classes: int | None = None,
+    loss_kind: str | None = None,
+) -> list[CurveHistory]:
+    """The run(s) in one log: a file (several runs when it holds several), one TensorBoard run directory, or a
+    Python object. Unlike :func:`read_histories` it does not search a directory for CSV/JSON files.
+
+    Examples:
+      >>> [len(h) for h in read_log([{"loss": [1.0, 0.9, 0.8]}, {"loss": [2.0, 1.0]}])]
+      [3, 2]
+    """
+    kind = _check_options(num_classes, loss_kind, columns)
     return [_finalize(r, columns, num_classes, kind) for r in _load_runs(path_or_obj, format)]
 
 

@@ -1,0 +1,107 @@
+"""PyTorch Lightning: ``LRFinderDiagnosticsCallback`` records the logged metrics per epoch and diagnoses the run
+when ``fit`` ends.
+
+    >>> from lrfinder.integrations.lightning import LightningDiagnostics   # no Lightning needed for the logic
+    >>> LightningDiagnostics(print_report=False).monitor.x_unit
+    'epoch'
+
+Usage (needs ``lightning`` or ``pytorch_lightning``)::
+
+    from lrfinder.integrations.lightning import LRFinderDiagnosticsCallback
+    cb = LRFinderDiagnosticsCallback(num_classes=10, report_path="diagnosis.json")
+    trainer = Trainer(callbacks=[cb]); trainer.fit(model)
+    print(cb.report)          # also cb.monitor.history, cb.monitor.report() at any time
+
+Which logged metric is which is worked out from its name like the log readers do (``train_loss``/``loss``/
+``train_loss_epoch``, ``val_loss``, ``val_acc``, ...); ``columns={"val_loss": "my_val"}`` overrides that.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from ..diagnose._columns import match_columns
+from ..diagnose.monitor import CurveMonitor
+from ._common import ReportAtEnd, build_class, missing
+
+__all__ = ["LRFinderDiagnosticsCallback", "LightningDiagnostics"]
+
+
+class LightningDiagnostics(ReportAtEnd):
+    """The callback's logic, free of Lightning: it reads ``trainer.callback_metrics``, ``trainer.current_epoch``,
+    ``trainer.sanity_checking``, ``trainer.optimizers`` and ``trainer.is_global_zero``."""
+
+    def __init__(
+        self,
+        *,
+        num_classes: int | None = None,
+        loss_kind: str | None = None,
+        columns: Mapping[str, str | None] | None = None,
+        print_report: bool = True,
+        report_path: str | os.PathLike[str] | None = None,
+        history_path: str | os.PathLike[str] | None = None,
+    ) -> None:
+        ReportAtEnd.__init__(self, print_report=print_report, report_path=report_path, history_path=history_path)
+        self.monitor = CurveMonitor(num_classes=num_classes, loss_kind=loss_kind, source="lightning")
+        self.columns = dict(columns or {})
+        self._lr: float | None = None
+
+    def _values(self, trainer: Any, roles: tuple[str, ...]) -> dict[str, Any]:
+        metrics = dict(getattr(trainer, "callback_metrics", {}) or {})
+        match = match_columns(list(metrics), {r: c for r, c in self.columns.items()}, source="callback_metrics")
+        out = {}
+        for role in roles:
+            cols = match.get(role)
+            if cols:
+                out[role] = sum(float(metrics[c]) for c in cols)
+        return out
+
+    def on_train_epoch_start(self, trainer: Any, pl_module: Any) -> None:
+        try:
+            self._lr = float(trainer.optimizers[0].param_groups[0]["lr"])
+        except (AttributeError, IndexError, KeyError, TypeError):
+            self._lr = None
+
+    def on_validation_epoch_end(self, trainer: Any, pl_module: Any) -> None:
+        if getattr(trainer, "sanity_checking", False):
+            return
+        values = self._values(trainer, ("val_loss", "val_acc"))
+        if values:
+            self.monitor.log(epoch=trainer.current_epoch, **values)
+
+    def on_train_epoch_end(self, trainer: Any, pl_module: Any) -> None:
+        values = self._values(trainer, ("train_loss", "train_acc"))
+        if self._lr is not None:
+            values["lr"] = self._lr
+        if values:
+            self.monitor.log(epoch=trainer.current_epoch, **values)
+
+    def on_fit_end(self, trainer: Any, pl_module: Any) -> None:
+        if not getattr(trainer, "is_global_zero", True) or len(self.monitor) == 0:
+            return
+        try:
+            history = self.monitor.history
+        except ValueError:  # only LRs/metrics were logged, no loss
+            return
+        self.finish(history)
+
+
+def _callback_class() -> type:
+    try:
+        from lightning.pytorch import Callback
+    except ImportError:
+        try:
+            from pytorch_lightning import Callback
+        except ImportError:
+            raise missing("LRFinderDiagnosticsCallback", "PyTorch Lightning", "lightning") from None
+    return build_class("LRFinderDiagnosticsCallback", Callback, LightningDiagnostics, __name__)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "LRFinderDiagnosticsCallback":
+        cls = _callback_class()
+        globals()[name] = cls
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
