@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..diagnose._columns import match_columns
-from ..diagnose.monitor import CurveMonitor
+from ..diagnose.monitor import CurveMonitor, _to_float
 from ._common import ReportAtEnd, build_class, missing
 
 __all__ = ["LRFinderDiagnosticsCallback", "LightningDiagnostics"]
@@ -55,7 +55,10 @@ class LightningDiagnostics(ReportAtEnd):
         for role in roles:
             cols = match.get(role)
             if cols:
-                out[role] = sum(float(metrics[c]) for c in cols)
+                try:
+                    out[role] = sum(_to_float(metrics[c], c) for c in cols)
+                except TypeError:  # not a scalar: never stop a training run over a diagnostic
+                    continue
         return out
 
     def on_train_epoch_start(self, trainer: Any, pl_module: Any) -> None:
