@@ -159,13 +159,16 @@ def _acc_by_tokens(split: str, names: Sequence[str], norms: Sequence[str]) -> st
 
 def _metric(split: str, names: Sequence[str], norms: Sequence[str]) -> tuple[str, str] | None:
     """A higher-is-better metric for the accuracy slot: (column, label)."""
+    drop = _TRAIN_TOKENS | _VAL_TOKENS | {"epoch", "metrics"}
+    cands = []
+    for name, norm in zip(names, norms):
+        toks = _tokens(norm)
+        cands.append((name, norm, _split_of(toks), "_".join(t for t in toks if t not in drop)))
     for key, label in _METRICS:
-        for name, norm in zip(names, norms):
-            toks = _tokens(norm)
+        for name, norm, where, base in cands:
             if norm == key and split == "val" and "/" in key:  # e.g. YOLO's metrics/mAP50(B): a validation metric
                 return name, label
-            base = [t for t in toks if t not in _TRAIN_TOKENS | _VAL_TOKENS | {"epoch", "metrics"}]
-            if _split_of(toks) == split and "_".join(base) == key:
+            if where == split and base == key:
                 return name, label
     return None
 

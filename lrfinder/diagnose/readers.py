@@ -102,14 +102,16 @@ class _Table:
         n = len(cells)
         values = np.full(n, np.nan)
         present = np.ones(n, dtype=bool)
-        try:  # fast path: all numbers, or all numeric strings (numpy would turn None into NaN: not "missing")
-            if None in cells:
-                raise ValueError
-            arr = np.asarray(cells, dtype=np.float64)
+        # Fast path: numbers and numeric strings, with None / blank cells as missing (numpy alone would turn None
+        # into a NaN that looks logged). Anything else (words, tensors printed as text) takes the loop below.
+        missing = [c is None or (type(c) is str and (not c or c.isspace())) for c in cells]
+        try:
+            filled = [math.nan if m else c for c, m in zip(cells, missing)] if any(missing) else cells
+            arr = np.asarray(filled, dtype=np.float64)
             if arr.shape == (n,):
-                values, present = arr, np.ones(n, dtype=bool)
-                self.parsed[name] = (values, present)
-                return values, present
+                present = ~np.asarray(missing, dtype=bool)
+                self.parsed[name] = (arr, present)
+                return arr, present
         except (ValueError, TypeError, OverflowError):
             pass
         for i, cell in enumerate(cells):
