@@ -511,7 +511,7 @@ def _build(
     return CurveHistory(
         epochs=x,
         **{r: out.get(r) for r in SERIES_ROLES},
-        x_unit=table.meta.get("x_unit", x_unit) if how == "rows" else x_unit,
+        x_unit=table.meta.get("x_unit", x_unit),
         num_classes=num_classes if num_classes is not None else table.meta.get("num_classes"),
         loss_kind=loss_kind if loss_kind is not None else table.meta.get("loss_kind"),
         metric_name=metric_name,
@@ -604,12 +604,15 @@ def _load_runs(obj: Any, fmt: str, source: str | None = None) -> list[_Table | C
         path = os.fspath(obj)
         if os.path.isdir(path):
             runs = _event_runs(path)
-            if not runs:
-                raise ValueError(
-                    f"{path}: a directory without TensorBoard event files; pass a log file, or use read_histories() "
-                    "/ `lrfinder diagnose DIR` to read every log under it"
-                )
-            return [_table_from_events(files, run) for run, files in runs.items()]
+            if runs:
+                return [_table_from_events(files, run) for run, files in runs.items()]
+            logs = find_logs(path)
+            if len(logs) == 1:  # e.g. a Lightning version_0/ folder holding one metrics.csv
+                return _load_runs(logs[0], fmt)
+            raise ValueError(
+                f"{path}: a directory with {len(logs) or 'no'} log files and no TensorBoard event files; pass one "
+                "log file, or use read_histories() / `lrfinder diagnose DIR` to read every log under it"
+            )
         if not os.path.exists(path):
             raise FileNotFoundError(f"{path}: no such file or directory")
         if fmt == "tensorboard" or (fmt == "auto" and _tfevents.is_event_file(path)):

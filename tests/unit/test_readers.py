@@ -280,8 +280,15 @@ def test_bad_files_fail_clearly(name, message):
 def test_missing_file_and_directory_without_events(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"nope\.csv: no such file or directory"):
         read_history(tmp_path / "nope.csv")
-    with pytest.raises(ValueError, match=r"a directory without TensorBoard event files"):
+    with pytest.raises(ValueError, match=r"a directory with no log files and no TensorBoard event files"):
         read_history(tmp_path)
+    (tmp_path / "version_0").mkdir()
+    shutil.copy(LOGS / "lightning_metrics.csv", tmp_path / "version_0" / "metrics.csv")
+    (tmp_path / "version_0" / "hparams.yaml").write_text("lr: 0.1\n")
+    assert len(read_history(tmp_path / "version_0")) == 6  # the folder's only log
+    shutil.copy(LOGS / "records.json", tmp_path / "version_0" / "other.json")
+    with pytest.raises(ValueError, match=r"a directory with 2 log files"):
+        read_history(tmp_path / "version_0")
 
 
 def test_unknown_override_column_lists_the_available_ones():
