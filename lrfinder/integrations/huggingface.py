@@ -18,12 +18,11 @@ averaged between evaluations; the run summary (``train_runtime``, mean ``train_l
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
 from ..diagnose.records import CurveHistory, Report
-from ._common import ReportAtEnd, build_class, missing
+from ._common import ReportAtEnd, build_class, lazy_class, missing
 
 __all__ = ["LRFinderDiagnosticsTrainerCallback", "TrainerDiagnostics"]
 
@@ -32,20 +31,8 @@ class TrainerDiagnostics(ReportAtEnd):
     """The callback's logic, free of transformers: it keeps every ``logs`` dict passed to ``on_log`` (with the
     state's ``global_step`` and ``epoch``) and reads ``state.is_world_process_zero`` at the end."""
 
-    def __init__(
-        self,
-        *,
-        num_classes: int | None = None,
-        loss_kind: str | None = None,
-        columns: Mapping[str, str | None] | None = None,
-        print_report: bool = True,
-        report_path: str | os.PathLike[str] | None = None,
-        history_path: str | os.PathLike[str] | None = None,
-    ) -> None:
-        ReportAtEnd.__init__(self, print_report=print_report, report_path=report_path, history_path=history_path)
-        self.num_classes = num_classes
-        self.loss_kind = loss_kind
-        self.columns = dict(columns or {})
+    def __init__(self, **options: Any) -> None:
+        ReportAtEnd.__init__(self, **options)
         self.records: list[dict[str, Any]] = []
 
     def on_log(self, args: Any, state: Any, control: Any, logs: Mapping[str, Any] | None = None, **kwargs: Any):
@@ -99,9 +86,4 @@ def _callback_class() -> type:
     return build_class("LRFinderDiagnosticsTrainerCallback", TrainerCallback, TrainerDiagnostics, __name__)
 
 
-def __getattr__(name: str) -> Any:
-    if name == "LRFinderDiagnosticsTrainerCallback":
-        cls = _callback_class()
-        globals()[name] = cls
-        return cls
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_class(__name__, "LRFinderDiagnosticsTrainerCallback", _callback_class, globals())

@@ -18,13 +18,11 @@ Which logged metric is which is worked out from its name like the log readers do
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from typing import Any
 
 from ..diagnose._columns import match_columns
 from ..diagnose.monitor import CurveMonitor, _to_float
-from ._common import ReportAtEnd, build_class, missing
+from ._common import ReportAtEnd, build_class, lazy_class, missing
 
 __all__ = ["LRFinderDiagnosticsCallback", "LightningDiagnostics"]
 
@@ -33,19 +31,9 @@ class LightningDiagnostics(ReportAtEnd):
     """The callback's logic, free of Lightning: it reads ``trainer.callback_metrics``, ``trainer.current_epoch``,
     ``trainer.sanity_checking``, ``trainer.optimizers`` and ``trainer.is_global_zero``."""
 
-    def __init__(
-        self,
-        *,
-        num_classes: int | None = None,
-        loss_kind: str | None = None,
-        columns: Mapping[str, str | None] | None = None,
-        print_report: bool = True,
-        report_path: str | os.PathLike[str] | None = None,
-        history_path: str | os.PathLike[str] | None = None,
-    ) -> None:
-        ReportAtEnd.__init__(self, print_report=print_report, report_path=report_path, history_path=history_path)
-        self.monitor = CurveMonitor(num_classes=num_classes, loss_kind=loss_kind, source="lightning")
-        self.columns = dict(columns or {})
+    def __init__(self, **options: Any) -> None:
+        ReportAtEnd.__init__(self, **options)
+        self.monitor = CurveMonitor(num_classes=self.num_classes, loss_kind=self.loss_kind, source="lightning")
         self._lr: float | None = None
 
     def _values(self, trainer: Any, roles: tuple[str, ...]) -> dict[str, Any]:
@@ -102,9 +90,4 @@ def _callback_class() -> type:
     return build_class("LRFinderDiagnosticsCallback", Callback, LightningDiagnostics, __name__)
 
 
-def __getattr__(name: str) -> Any:
-    if name == "LRFinderDiagnosticsCallback":
-        cls = _callback_class()
-        globals()[name] = cls
-        return cls
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_class(__name__, "LRFinderDiagnosticsCallback", _callback_class, globals())
