@@ -463,7 +463,7 @@ def _series_of(table: _Table, match: ColumnMatch, role: str) -> tuple[np.ndarray
 
 def _check_lengths(table: _Table, match: ColumnMatch) -> int:
     used = [c for cols in match.roles.values() for c in cols]
-    lengths = {c: len(table.cells[c]) if table.cells.get(c) else len(table.parsed[c][0]) for c in used}
+    lengths = {c: len(table.parsed[c][0]) if c in table.parsed else len(table.cells[c]) for c in used}
     sizes = set(lengths.values())
     if len(sizes) > 1:
         desc = ", ".join(f"{c.strip()!r} has {n}" for c, n in lengths.items())

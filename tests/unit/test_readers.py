@@ -351,3 +351,53 @@ def test_every_real_curve_is_read():
     for p in files:
         h = read_history(p)
         assert len(h) >= 2 and (h.train_loss is not None or h.val_loss is not None), p.name
+
+
+# ------------------------------------------------------------------------------------------ any input at all
+
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_TOKENS = st.sampled_from(
+    ["epoch", "loss", "val_loss", "step", "train/box_loss", "log_history", ",", "\n", "\t", '"', "{", "}", "[", "]",
+     ":", "nan", "inf", "1.5", "-2", "", " ", "null", "NaN", "Infinity", "tensor(", "#", "é", "true", "kind"]
+)
+_CELLS = st.one_of(st.none(), st.floats(allow_nan=True), st.integers(-5, 5), st.sampled_from(["nan", "x", "", "1e3"]),
+                   st.booleans(), st.lists(st.integers(), max_size=2))
+
+
+@given(text=st.lists(_TOKENS, max_size=40).map("".join), suffix=st.sampled_from([".csv", ".json", ".txt"]))
+def test_any_text_is_read_or_rejected_with_a_value_error(tmp_path_factory, text, suffix):
+    path = tmp_path_factory.mktemp("fuzz") / f"log{suffix}"
+    path.write_text(text, encoding="utf-8")
+    try:
+        h = read_log(path)
+    except ValueError as exc:
+        assert str(path) in str(exc)
+    else:
+        assert all(len(x) >= 1 for x in h)
+
+
+@given(obj=st.dictionaries(st.sampled_from(["epoch", "loss", "val_loss", "acc", "step", "lr", "x"]),
+                           st.lists(_CELLS, max_size=5), max_size=5),
+       wrap=st.sampled_from(["plain", "records", "hf"]))
+def test_any_json_structure_is_read_or_rejected_with_a_value_error(obj, wrap):
+    if wrap == "records":
+        obj = [dict(zip(obj, vals)) for vals in zip(*obj.values())] if obj else []
+    elif wrap == "hf":
+        obj = {"log_history": [dict(zip(obj, vals)) for vals in zip(*obj.values())]}
+    try:
+        read_log(obj)
+    except ValueError:
+        pass
+
+
+@given(data=st.binary(max_size=200))
+def test_any_bytes_as_an_event_file_are_read_or_rejected(tmp_path_factory, data):
+    path = tmp_path_factory.mktemp("fuzz") / "events.out.tfevents.0.host"
+    path.write_bytes(data)
+    try:
+        read_log(path)
+    except ValueError as exc:
+        assert str(path) in str(exc)
