@@ -1,23 +1,51 @@
 """Learning-curve diagnostics: triage training histories into causes, with evidence, confidence and the fix.
 
-Importing this package must not import torch or matplotlib.
+Importing this package must not import torch or matplotlib. Public names are loaded on first use, so that
+``lrfinder diagnose --help`` (and every other subcommand's start-up) does not pay for numpy.
+
+Examples:
+  >>> import lrfinder.diagnose as d
+  >>> d.read_history({"loss": [1.0, 0.5]}).train_loss.tolist()
+  [1.0, 0.5]
 """
 
 from __future__ import annotations
 
-from .monitor import CurveMonitor
-from .plotting import plot_diagnosis
-from .readers import read_histories, read_history
-from .records import CODES, SEVERITIES, CurveHistory, Finding, Report
+import importlib
+from typing import TYPE_CHECKING, Any
 
-__all__ = [
-    "CODES",
-    "SEVERITIES",
-    "CurveHistory",
-    "CurveMonitor",
-    "Finding",
-    "Report",
-    "plot_diagnosis",
-    "read_histories",
-    "read_history",
-]
+# public name -> module that defines it (relative to this package)
+_EXPORTS: dict[str, str] = {
+    "CODES": ".records",
+    "SEVERITIES": ".records",
+    "CurveHistory": ".records",
+    "CurveMonitor": ".monitor",
+    "Finding": ".records",
+    "Report": ".records",
+    "find_logs": ".readers",
+    "plot_diagnosis": ".plotting",
+    "read_histories": ".readers",
+    "read_history": ".readers",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from .monitor import CurveMonitor
+    from .plotting import plot_diagnosis
+    from .readers import find_logs, read_histories, read_history
+    from .records import CODES, SEVERITIES, CurveHistory, Finding, Report

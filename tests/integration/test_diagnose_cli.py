@@ -231,8 +231,9 @@ def test_diagnose_imports_neither_torch_nor_matplotlib_unless_plotting(tmp_path,
 
 
 def test_help_is_light():
+    """--help does not even import numpy (the diagnose package loads its names lazily)."""
     probe = "import sys\nfrom lrfinder.cli import main\ncode = main(['diagnose', '--help'])\n" \
-            "print(sorted(m for m in ('torch', 'matplotlib') if m in sys.modules), code)"
+            "print(sorted(m for m in ('torch', 'matplotlib', 'numpy') if m in sys.modules), code)"
     p = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=_env(), timeout=120)
     assert "--fail-on SEVERITY|CODES" in p.stdout and p.stdout.strip().splitlines()[-1] == "[] 0"
 
