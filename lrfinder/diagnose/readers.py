@@ -88,7 +88,7 @@ class _Table:
 
     @property
     def names(self) -> list[str]:
-        return list(self.cells) or list(self.parsed)
+        return list(self.cells) or list(self.parsed)  # TensorBoard tables hold parsed columns only
 
     def where(self, i: int) -> str:
         return self.row_label(i) if self.row_label is not None else f"row {i}"
@@ -320,11 +320,11 @@ def _table_from_run(run: Any, source: str, fmt: str) -> _Table | CurveHistory:
         records = run["log_history"]
         if not isinstance(records, list) or not all(isinstance(r, Mapping) for r in records):
             raise ValueError(f"{source}: log_history must be a list of objects (a Hugging Face trainer_state.json)")
-        table = _table_from_records(records, source, "hf_trainer_state", "log_history")
+        table = _table_from_records(records, source, "hf_trainer_state", "log_history[{}]")
         return table
     if isinstance(run, list):
         fmt = "hf_log_history" if any("eval_loss" in r or "learning_rate" in r for r in run) else "records"
-        return _table_from_records(run, source, fmt, "entry ")
+        return _table_from_records(run, source, fmt, "entry {}")
     if isinstance(run, Mapping):
         cells = {str(k): list(v) for k, v in run.items() if isinstance(v, (list, tuple))}
         fmt = "keras_history" if "loss" in cells and "epochs" not in cells and "epoch" not in cells else fmt
@@ -337,11 +337,12 @@ def _table_from_run(run: Any, source: str, fmt: str) -> _Table | CurveHistory:
 
 
 def _table_from_records(records: list, source: str, fmt: str, label: str) -> _Table:
+    """Records (one dict per log call) as columns; ``label`` formats a record's index for error messages."""
     rows = [r for r in records if isinstance(r, Mapping) and not any(k in r for k in _HF_SUMMARY_KEYS)]
     index = [i for i, r in enumerate(records) if isinstance(r, Mapping) and not any(k in r for k in _HF_SUMMARY_KEYS)]
     bad = next((i for i, r in enumerate(records) if not isinstance(r, Mapping)), None)
     if bad is not None:
-        raise ValueError(f"{source}: {label.strip()}[{bad}] is a {type(records[bad]).__name__}; expected an object")
+        raise ValueError(f"{source}: {label.format(bad)} is a {type(records[bad]).__name__}; expected an object")
     if not rows:
         raise NotALogError(f"{source}: no log entries (only run summaries or nothing at all)")
     names: dict[str, None] = {}
@@ -349,9 +350,7 @@ def _table_from_records(records: list, source: str, fmt: str, label: str) -> _Ta
         for k in r:
             names.setdefault(str(k), None)
     cells = {k: [r.get(k) for r in rows] for k in names}
-    if label.endswith(" "):
-        return _Table(source=source, fmt=fmt, cells=cells, row_label=lambda i: f"{label}{index[i]}")
-    return _Table(source=source, fmt=fmt, cells=cells, row_label=lambda i: f"{label}[{index[i]}]")
+    return _Table(source=source, fmt=fmt, cells=cells, row_label=lambda i: label.format(index[i]))
 
 
 def _event_runs(directory: str) -> dict[str, list[tuple[str, str]]]:
@@ -396,9 +395,7 @@ def _table_from_events(files: list[tuple[str, str]], source: str) -> _Table:
     if key in parsed:
         key = "_" + key
     parsed[key] = (steps, np.ones(steps.size, dtype=bool))
-    table = _Table(source=source, fmt="tensorboard", cells={}, parsed=parsed, row_label=lambda i: f"step {int(steps[i])}")
-    table.cells = {name: () for name in parsed}
-    return table
+    return _Table(source=source, fmt="tensorboard", cells={}, parsed=parsed, row_label=lambda i: f"step {int(steps[i])}")
 
 
 # -------------------------------------------------------------------------------------------------- building
