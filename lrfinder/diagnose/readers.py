@@ -239,6 +239,8 @@ def _parse_csv(text: str, source: str) -> _Table:
                 warnings.append(f"column {name!r} appears twice; the first one is used")
             continue
         cells[name] = [row[j] for row in rows]
+    if delim == ";":  # a spreadsheet export in a locale that writes decimal commas: 0,5 -> 0.5
+        cells = {k: [c.replace(",", ".") for c in col] for k, col in cells.items()}
     return _Table(source=source, fmt="csv", cells=cells, row_label=lambda i: f"line {line_nos[i]}", warnings=warnings)
 
 

@@ -228,6 +228,13 @@ def test_torch_tensor_strings_and_utf_boms(tmp_path):
     assert read_history(bom).train_loss.tolist() == [1.0]
 
 
+def test_semicolon_csv_with_decimal_commas(tmp_path):
+    p = tmp_path / "excel.csv"
+    p.write_text("Epoch;Loss;Val Loss\n1;0,9;1,0\n2;0,5;0,75\n")
+    h = read_history(p)
+    assert h.train_loss.tolist() == [0.9, 0.5] and h.val_loss.tolist() == [1.0, 0.75]
+
+
 def test_resumed_log_keeps_the_later_rows(tmp_path):
     p = tmp_path / "resumed.csv"
     p.write_text("epoch,loss\n0,1.0\n1,0.9\n2,0.8\n3,0.7\n1,0.95\n2,0.85\n3,0.75\n4,0.65\n")
