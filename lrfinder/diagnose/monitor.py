@@ -73,6 +73,11 @@ class CurveMonitor:
     def __len__(self) -> int:
         return len(self._epochs)
 
+    @property
+    def last_epoch(self) -> float | None:
+        """The last epoch (or step) logged, or None."""
+        return self._epochs[-1] if self._epochs else None
+
     def log(
         self,
         epoch: float | None = None,

@@ -29,12 +29,18 @@ __all__ = ["LRFinderDiagnosticsCallback", "LightningDiagnostics"]
 
 class LightningDiagnostics(ReportAtEnd):
     """The callback's logic, free of Lightning: it reads ``trainer.callback_metrics``, ``trainer.current_epoch``,
-    ``trainer.sanity_checking``, ``trainer.optimizers`` and ``trainer.is_global_zero``."""
+    ``trainer.sanity_checking``, ``trainer.optimizers`` and ``trainer.is_global_zero``.
+
+    Training values are read at the end of each training epoch and again, final, at the start of the next one (or
+    at the end of ``fit``); validation values after each validation run (sanity checks skipped); the LR of the first
+    param group at the start of each epoch.
+    """
 
     def __init__(self, **options: Any) -> None:
         ReportAtEnd.__init__(self, **options)
         self.monitor = CurveMonitor(num_classes=self.num_classes, loss_kind=self.loss_kind, source="lightning")
         self._lr: float | None = None
+        self._last_train_epoch: int | None = None
 
     def _values(self, trainer: Any, roles: tuple[str, ...]) -> dict[str, Any]:
         metrics = dict(getattr(trainer, "callback_metrics", {}) or {})
@@ -49,27 +55,38 @@ class LightningDiagnostics(ReportAtEnd):
                     continue
         return out
 
+    def _record_train(self, trainer: Any, epoch: int) -> None:
+        values = self._values(trainer, ("train_loss", "train_acc"))
+        if values:
+            self.monitor.log(epoch=epoch, **values)
+
     def on_train_epoch_start(self, trainer: Any, pl_module: Any) -> None:
+        if self._last_train_epoch is not None:
+            # The final values of the previous epoch, including what the LightningModule logged in its own
+            # on_train_epoch_end (which Lightning calls after the callbacks' one).
+            self._record_train(trainer, self._last_train_epoch)
         try:
             self._lr = float(trainer.optimizers[0].param_groups[0]["lr"])
         except (AttributeError, IndexError, KeyError, TypeError):
             self._lr = None
 
-    def on_validation_epoch_end(self, trainer: Any, pl_module: Any) -> None:
+    def on_train_epoch_end(self, trainer: Any, pl_module: Any) -> None:
+        self._last_train_epoch = trainer.current_epoch
+        if self._lr is not None:
+            self.monitor.log(epoch=trainer.current_epoch, lr=self._lr)
+        self._record_train(trainer, trainer.current_epoch)
+
+    def on_validation_end(self, trainer: Any, pl_module: Any) -> None:
+        # After the whole evaluation loop: the epoch's validation metrics, whichever hook logged them.
         if getattr(trainer, "sanity_checking", False):
             return
         values = self._values(trainer, ("val_loss", "val_acc"))
         if values:
             self.monitor.log(epoch=trainer.current_epoch, **values)
 
-    def on_train_epoch_end(self, trainer: Any, pl_module: Any) -> None:
-        values = self._values(trainer, ("train_loss", "train_acc"))
-        if self._lr is not None:
-            values["lr"] = self._lr
-        if values:
-            self.monitor.log(epoch=trainer.current_epoch, **values)
-
     def on_fit_end(self, trainer: Any, pl_module: Any) -> None:
+        if self._last_train_epoch is not None and self.monitor.last_epoch == self._last_train_epoch:
+            self._record_train(trainer, self._last_train_epoch)  # the last epoch's final values
         if not getattr(trainer, "is_global_zero", True) or len(self.monitor) == 0:
             return
         try:

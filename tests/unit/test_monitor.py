@@ -105,23 +105,37 @@ def fake_trainer(epoch, metrics, lr=0.1, sanity=False):
 
 def test_lightning_logic_collects_epochs_like_a_fit_loop(rules, tmp_path, capsys):
     cb = LightningDiagnostics(num_classes=10, report_path=tmp_path / "r.json", history_path=tmp_path / "h.json")
-    cb.on_validation_epoch_end(fake_trainer(0, {"val_loss": 9.9}, sanity=True), None)  # sanity check: ignored
+    cb.on_validation_end(fake_trainer(0, {"val_loss": 9.9}, sanity=True), None)  # sanity check: ignored
+    metrics: dict = {}
     for epoch, (tr, va, acc) in enumerate([(2.0, 1.9, 0.3), (1.5, 1.6, 0.45), (1.2, 1.5, 0.5)]):
         lr = 0.1 if epoch < 2 else 0.01
-        cb.on_train_epoch_start(fake_trainer(epoch, {}, lr=lr), None)
-        # Lightning validates before on_train_epoch_end; the metrics dict holds both train and val values then
-        cb.on_validation_epoch_end(fake_trainer(epoch, {"val_loss": va, "val_acc": acc, "train_loss_step": 7.0}), None)
-        both = {"train_loss_step": 7.0, "train_loss_epoch": tr, "val_loss": va, "val_acc": acc}
-        cb.on_train_epoch_end(fake_trainer(epoch, both), None)
+        cb.on_train_epoch_start(fake_trainer(epoch, metrics, lr=lr), None)
+        metrics.update({"train_loss_step": 7.0, "train_loss_epoch": tr})  # logged in training_step
+        cb.on_validation_end(fake_trainer(epoch, {**metrics, "val_loss": va, "val_acc": acc}), None)
+        metrics.update({"val_loss": va, "val_acc": acc})
+        cb.on_train_epoch_end(fake_trainer(epoch, metrics), None)
     h = cb.monitor.history
     assert h.epochs.tolist() == [0, 1, 2] and h.train_loss.tolist() == [2.0, 1.5, 1.2]
     assert h.val_loss.tolist() == [1.9, 1.6, 1.5] and h.val_acc.tolist() == [0.3, 0.45, 0.5]
     assert h.lr.tolist() == [0.1, 0.1, 0.01] and h.num_classes == 10
-    cb.on_fit_end(fake_trainer(2, {}), None)
+    cb.on_fit_end(fake_trainer(3, metrics), None)  # Lightning's current_epoch has moved past the last one
     assert cb.report.codes == ("healthy",)
     assert "lrfinder diagnosis:" in capsys.readouterr().out
     assert json.loads((tmp_path / "r.json").read_text())["kind"] == "diagnosis"
     assert read_history(tmp_path / "h.json").train_loss.tolist() == [2.0, 1.5, 1.2]
+
+
+def test_lightning_logic_takes_train_values_the_module_logs_at_epoch_end(rules):
+    """A LightningModule that logs train_loss in its own on_train_epoch_end does so after the callbacks' hook:
+    the callback sees last epoch's value then, and the final one at the next epoch start (or at fit end)."""
+    cb = LightningDiagnostics(print_report=False)
+    metrics: dict = {}
+    for epoch, tr in enumerate([3.0, 2.0, 1.0]):
+        cb.on_train_epoch_start(fake_trainer(epoch, metrics), None)
+        cb.on_train_epoch_end(fake_trainer(epoch, metrics), None)  # stale (or no) train_loss here
+        metrics["train_loss"] = tr  # the module's on_train_epoch_end
+    cb.on_fit_end(fake_trainer(3, metrics), None)
+    assert cb.monitor.history.train_loss.tolist() == [3.0, 2.0, 1.0]
 
 
 def test_lightning_logic_column_override_and_nothing_logged(rules):
