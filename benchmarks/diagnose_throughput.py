@@ -7,7 +7,8 @@ Generates ``--n`` training logs into a temporary folder (Keras CSVLogger CSV, Li
 trainer_state.json, YOLOv8 results.csv and Keras history JSON in turn; 30 to 150 epochs; smooth decays with noise,
 some overfitting, some diverging), then times fresh processes of this checkout:
 
-* ``python -c pass`` (the floor), ``python -c "import lrfinder"``,
+* ``python -c pass`` (the floor), ``python -c "import lrfinder"``, ``python -c "import numpy"`` (what reading
+  any log needs),
 * ``python -m lrfinder diagnose --help``, ``python -m lrfinder diagnose ONE.csv``,
 * ``python -m lrfinder diagnose DIR -q`` over all the logs (and with ``--json``),
 
@@ -145,6 +146,7 @@ def main() -> None:
         base, _ = _time([py, "-c", "pass"], args.repeats)
         rows.append(("python -c pass", base, None))
         rows.append(("python -c 'import lrfinder'", _time([py, "-c", "import lrfinder"], args.repeats)[0], None))
+        rows.append(("python -c 'import numpy'", _time([py, "-c", "import numpy"], args.repeats)[0], None))
         rows.append(("lrfinder diagnose --help", _time([py, "-m", "lrfinder", "diagnose", "--help"], args.repeats)[0], None))
         rows.append(("lrfinder diagnose ONE.csv", _time([py, "-m", "lrfinder", "diagnose", str(one)], args.repeats)[0], 1))
         batch, code = _time([py, "-m", "lrfinder", "diagnose", str(folder), "-q"], max(1, args.repeats // 2))
