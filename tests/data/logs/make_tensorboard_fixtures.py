@@ -14,11 +14,6 @@ import os
 import shutil
 import struct
 
-from tensorboardX import SummaryWriter
-from tensorboardX.proto.summary_pb2 import Summary, SummaryMetadata
-from tensorboardX.proto.tensor_pb2 import TensorProto
-from tensorboardX.proto.tensor_shape_pb2 import TensorShapeProto
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 TRAIN = [2.0, 1.6, 1.2, 1.0, 0.9, 0.8]
@@ -27,6 +22,8 @@ ACC = [0.30, 0.45, 0.55, 0.60, 0.61, 0.60]
 
 
 def torch_style():
+    from tensorboardX import SummaryWriter
+
     out = os.path.join(HERE, "tb_torch")
     shutil.rmtree(out, ignore_errors=True)
     w = SummaryWriter(out, filename_suffix=".fixture")
@@ -46,6 +43,10 @@ def torch_style():
 
 
 def _scalar_tensor(tag, value, *, content, first):
+    from tensorboardX.proto.summary_pb2 import Summary, SummaryMetadata
+    from tensorboardX.proto.tensor_pb2 import TensorProto
+    from tensorboardX.proto.tensor_shape_pb2 import TensorShapeProto
+
     if content:
         t = TensorProto(dtype=1, tensor_shape=TensorShapeProto(), tensor_content=struct.pack("<f", value))
     else:
@@ -58,6 +59,11 @@ def _scalar_tensor(tag, value, *, content, first):
 
 
 def keras_style():
+    from tensorboardX import SummaryWriter
+    from tensorboardX.proto.summary_pb2 import Summary, SummaryMetadata
+    from tensorboardX.proto.tensor_pb2 import TensorProto
+    from tensorboardX.proto.tensor_shape_pb2 import TensorShapeProto
+
     out = os.path.join(HERE, "tb_keras")
     shutil.rmtree(out, ignore_errors=True)
     for sub, content in (("train", True), ("validation", False)):
