@@ -17,6 +17,7 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it (relative to this package)
 _EXPORTS: dict[str, str] = {
+    "CurveMonitor": ".diagnose.monitor",
     "RangeTestResult": ".records",
     "SUGGESTERS": ".suggest",
     "Suggestion": ".records",
@@ -24,8 +25,11 @@ _EXPORTS: dict[str, str] = {
     "find_lr": ".engine",
     "lr_at": ".ramp",
     "lr_grid": ".ramp",
+    "plot_diagnosis": ".diagnose.plotting",
     "plot_range_test": ".plotting",
     "preserved_state": "._state",
+    "read_histories": ".diagnose.readers",
+    "read_history": ".diagnose.readers",
     "register_suggester": ".suggest",
     "smooth": ".smoothing",
     "suggest": ".suggest",
@@ -49,6 +53,9 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from ._state import preserved_state
+    from .diagnose.monitor import CurveMonitor
+    from .diagnose.plotting import plot_diagnosis
+    from .diagnose.readers import read_histories, read_history
     from .engine import find_lr
     from .plotting import plot_range_test
     from .ramp import lr_at, lr_grid
