@@ -18,9 +18,12 @@ __version__ = "0.1.0"
 # public name -> module that defines it (relative to this package)
 _EXPORTS: dict[str, str] = {
     "CurveMonitor": ".diagnose.monitor",
+    "CyclicBounds": ".records",
     "RangeTestResult": ".records",
+    "SMOOTHERS": ".smoothing",
     "SUGGESTERS": ".suggest",
     "Suggestion": ".records",
+    "cyclic_bounds": ".suggest",
     "ema": ".smoothing",
     "find_lr": ".engine",
     "lr_at": ".ramp",
@@ -59,6 +62,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .engine import find_lr
     from .plotting import plot_range_test
     from .ramp import lr_at, lr_grid
-    from .records import RangeTestResult, Suggestion
-    from .smoothing import ema, smooth
-    from .suggest import SUGGESTERS, register_suggester, suggest
+    from .records import CyclicBounds, RangeTestResult, Suggestion
+    from .smoothing import SMOOTHERS, ema, smooth
+    from .suggest import SUGGESTERS, cyclic_bounds, register_suggester, suggest
