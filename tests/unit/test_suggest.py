@@ -37,9 +37,10 @@ def test_parabola_minimum():
     assert close(s.lr, 1e-3) and s.index == 30
     assert s.details["lr_at_min"] == pytest.approx(1e-2)
     assert s.loss == pytest.approx(1.0 + 1.0)  # (log10(1e-3) + 2) ** 2 = 1
-    # slope at 1e-3: d/du (u + 2)^2 = 2 (u + 2) = -2 per decade; one decade below the minimum
+    # slope at 1e-3: d/du (u + 2)^2 = 2 (u + 2) = -2 per decade; one decade below the minimum, over which the loss
+    # falls from 2 to 1: 1 per decade on average
     assert s.details["slope_per_decade"] == pytest.approx(-2.0)
-    assert "1.0 decades below the loss minimum (1) at lr=0.01, loss falling 2 per decade" in s.evidence
+    assert "1.0 decades below the loss minimum (1) at lr=0.01; from here to it the loss falls 1 per decade" in s.evidence
     assert s.interval[0] <= s.lr <= s.interval[1]
 
 
