@@ -64,6 +64,8 @@ SEED_SPREAD = 1.6
 FLOOR_FRACTION = 0.1
 
 
+
+
 class Suggester(Protocol):
     def __call__(self, lrs: np.ndarray, losses: np.ndarray) -> Suggestion: ...
 
@@ -212,12 +214,12 @@ def _analyse(lrs, losses, smoother: str = DEFAULT_SMOOTHER, window: int | None =
         resid = losses[:end][finite] - sm[finite]
         sigma = 1.4826 * float(np.median(np.abs(resid - np.median(resid)))) / math.sqrt(1 - gain**2)
     noise = sigma * gain
-    # The starting level is the smoothed curve's first value, noisier than the rest (an edge): allow for both.
-    start = float(sm[0])
-    drop = start - float(sm[i_min])
-    needed = max(4.0 * noise + 2.0 * sigma * _noise_gain(smoother, w, end, at="start"), 0.01 * abs(start), 1e-12)
     head = losses[:end][finite]
     k = max(3, head.size // 10)
+    # The starting level is the smoothed curve's first value, noisier than the rest (an edge): allow for both.
+    start = float(sm[0])
+    needed = max(4.0 * noise + 2.0 * sigma * _noise_gain(smoother, w, end, at="start"), 0.01 * abs(start), 1e-12)
+    drop = start - float(sm[i_min])
     c.update(end=end, sm=sm, u=u, i_min=i_min, noise=noise, drop=drop)
     if drop < needed:
         top = float(np.max(sm))
@@ -243,7 +245,9 @@ def _analyse(lrs, losses, smoother: str = DEFAULT_SMOOTHER, window: int | None =
         sm = smooth(np.minimum(losses[:end], cap), method=smoother, lrs=lrs[:end], window=w)
         i_min = int(np.argmin(sm))
         c.update(sm=sm, i_min=i_min, drop=start - float(sm[i_min]))
-    still_falling = end == n and i_min >= end - max(2, end // 20)
+    # Still falling: the minimum is at the top of the range, and no loss after it went above the starting level (a
+    # last-moment blow-up, which clipping and smoothing flatten, is where training turned unstable, not more descent).
+    still_falling = end == n and i_min >= end - max(2, end // 20) and not np.nanmax(losses[i_min:end]) > cap
     return _Curve(**c, still_falling=still_falling)
 
 

@@ -118,6 +118,17 @@ def test_monotone_decrease_says_raise_end_lr():
     assert not cyclic_bounds(LRS, MONO).ok
 
 
+def test_blow_up_in_the_last_step_is_not_still_falling():
+    # MONO, but the last loss (at lr=1) jumps to 20, ten times the starting level: the run diverged there (the engine
+    # stops at such a jump). Clipped to the starting level 2 and smoothed (window 5), the minimum lies within the
+    # last 5 points (lr = 10**-0.4 .. 1): so the default is 1/20 of an edge there, not "raise end_lr".
+    curve = MONO.copy()
+    curve[-1] = 20.0
+    s = default(LRS, curve)
+    assert s.lr is not None and 10**-0.4 / 20 <= s.lr <= 1 / 20
+    assert not any("raise end_lr" in c for c in s.caveats)
+
+
 # -- flat and rising curves, too-short ranges -----------------------------------------------------------------------
 @pytest.mark.parametrize("name", ["default", "steepest", "valley", "minimum"])
 def test_flat_curve_has_no_suggestion(name):
