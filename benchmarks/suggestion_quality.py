@@ -14,7 +14,7 @@ Everything is generated in code and runs on CPU (one thread). Usage, from the re
 
     PYTHONPATH=$PWD python benchmarks/suggestion_quality.py             # full run, prints the markdown tables
     PYTHONPATH=$PWD python benchmarks/suggestion_quality.py --quick     # 2 tasks, 2 seeds: a smoke test
-    PYTHONPATH=$PWD python benchmarks/suggestion_quality.py --explore   # smoother / rule variants on dev tasks
+    PYTHONPATH=$PWD python benchmarks/suggestion_quality.py --explore   # rule / smoother variants, dev + A + B
 
 torch-lr-finder is a benchmark-only dependency: ``pip install --no-deps torch-lr-finder`` (it needs only torch,
 numpy, matplotlib, tqdm and packaging, which lrfinder already has).
@@ -46,6 +46,7 @@ SWEEP_SEEDS = (0, 1, 2)
 RANGE_SEEDS = (10, 11, 12, 13, 14)
 RANGE_TEST = dict(start_lr=1e-7, end_lr=10.0, num_iter=100)
 REPEATS = 3  # for the "find_lr(repeats=3)" row
+LONG_NUM_ITER = 200  # for the extra "num_iter=200" row (lrfinder only)
 ACC_TOL = 1.0  # accuracy points
 LOSS_TOL = 0.05  # relative
 
@@ -62,17 +63,13 @@ class Task:
     sweep_lrs: tuple[float, ...]
     steps: int = 300
     batch: int = 64
-    group: str = "dev"  # "dev": used to choose defaults; "A", "B": held out (see docs/benchmarks.md)
+    group: str = "dev"  # "dev", "A", "B": used to choose the default; "C", "D": held out (see docs/benchmarks.md)
     rev: int = 1  # bump when the task's data or model changes (invalidates its cache entries)
 
     def key(self) -> str:
         """Identifies the task's configuration in the caches (changes when the task's definition changes)."""
         text = f"{self.name}|{self.kind}|{self.opt_desc}|{self.steps}|{self.batch}|v{self.rev}"
         return hashlib.sha1(text.encode()).hexdigest()[:10]
-
-    @property
-    def holdout(self) -> bool:
-        return self.group != "dev"
 
     def criterion(self) -> nn.Module:
         return nn.CrossEntropyLoss() if self.kind == "cls" else nn.MSELoss()
@@ -206,6 +203,86 @@ def _friedman_data(n: int = 3000, seed: int = 8):
     return x[:2000], y[:2000], x[2000:], y[2000:]
 
 
+def _gratings_data(n: int = 3000, size: int = 10, seed: int = 51):
+    """10x10 noisy sinusoidal gratings in 4 orientations with random phase and frequency; label: the orientation."""
+    g = _gen(seed)
+    y = torch.randint(0, 4, (n,), generator=g)
+    ang = y.float() * (math.pi / 4)
+    freq = 0.6 + 0.6 * torch.rand(n, generator=g)
+    phase = 2 * math.pi * torch.rand(n, generator=g)
+    r = torch.arange(size).float()
+    yy, xx = torch.meshgrid(r, r, indexing="ij")
+    proj = (torch.cos(ang)[:, None, None] * xx + torch.sin(ang)[:, None, None] * yy) * freq[:, None, None]
+    imgs = torch.sin(proj + phase[:, None, None]) + 2.0 * torch.randn(n, size, size, generator=g)
+    return imgs.unsqueeze(1)[:2000], y[:2000], imgs.unsqueeze(1)[2000:], y[2000:]
+
+
+def _spiral_data(n: int = 3000, arms: int = 3, seed: int = 61):
+    """2-D spirals (3 arms, noisy), lifted to 8 inputs by a fixed random linear map; label: the arm."""
+    g = _gen(seed)
+    y = torch.randint(0, arms, (n,), generator=g)
+    t = torch.rand(n, generator=g) * 3.0 + 0.3
+    th = t * 2.2 + y.float() * (2 * math.pi / arms)
+    x2 = torch.stack([t * torch.cos(th), t * torch.sin(th)], 1) + 0.15 * torch.randn(n, 2, generator=g)
+    x = x2 @ torch.randn(2, 8, generator=g)
+    return x[:2000], y[:2000], x[2000:], y[2000:]
+
+
+def _compare_seq_data(n: int = 3000, length: int = 10, vocab: int = 6, seed: int = 71):
+    """Token ids; label: does token 1 occur more often than token 2 (ties: no)?"""
+    g = _gen(seed)
+    tok = torch.randint(0, vocab, (n, length), generator=g)
+    y = ((tok == 1).sum(1) > (tok == 2).sum(1)).long()
+    return tok[:2000], y[:2000], tok[2000:], y[2000:]
+
+
+def _poly_data(d: int = 12, n: int = 3000, seed: int = 81):
+    """Regression: a sum of pairwise products and a cubic term of Gaussian inputs, plus noise; standardised."""
+    g = _gen(seed)
+    x = torch.randn(n, d, generator=g)
+    y = (x[:, 0] * x[:, 1] + 0.5 * x[:, 2] * x[:, 3] - 0.3 * x[:, 4] ** 3 + x[:, 5:].sum(1) * 0.3
+         + 0.3 * torch.randn(n, generator=g)).unsqueeze(1)
+    y = (y - y[:2000].mean()) / y[:2000].std()
+    return x[:2000], y[:2000], x[2000:], y[2000:]
+
+
+def _freq_seq_data(n: int = 3000, length: int = 24, seed: int = 91):
+    """Noisy sine waves of 3 frequencies with random phase and amplitude (1 channel); label: the frequency."""
+    g = _gen(seed)
+    y = torch.randint(0, 3, (n,), generator=g)
+    f = torch.tensor([0.15, 0.25, 0.35])[y]
+    t = torch.arange(length).float()
+    amp = 0.5 + torch.rand(n, 1, generator=g)
+    x = amp * torch.sin(2 * math.pi * f[:, None] * t + 2 * math.pi * torch.rand(n, 1, generator=g))
+    x = x + 0.8 * torch.randn(n, length, generator=g)
+    return x.unsqueeze(2)[:2000], y[:2000], x.unsqueeze(2)[2000:], y[2000:]
+
+
+def _sine_regression_data(d: int = 6, n: int = 3000, seed: int = 101):
+    """Regression: a sum of sines of random projections of uniform inputs, plus noise; standardised."""
+    g = _gen(seed)
+    x = torch.rand(n, d, generator=g) * 2 - 1
+    w = torch.randn(d, 4, generator=g)
+    y = (torch.sin(3 * x @ w).sum(1) + 0.2 * torch.randn(n, generator=g)).unsqueeze(1)
+    y = (y - y[:2000].mean()) / y[:2000].std()
+    return x[:2000], y[:2000], x[2000:], y[2000:]
+
+
+class _DeepCNN(nn.Module):
+    """Four 3x3 conv layers with BatchNorm (deeper than the other CNNs)."""
+
+    def __init__(self, classes: int = 4) -> None:
+        super().__init__()
+        layers, c_in = [], 1
+        for c in (8, 8, 16, 16):
+            layers += [nn.Conv2d(c_in, c, 3, padding=1), nn.BatchNorm2d(c), nn.ReLU()]
+            c_in = c
+        self.net = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, classes))
+
+    def forward(self, x):
+        return self.net(x)
+
+
 class _SeqClassifier(nn.Module):
     def __init__(self, cell: str, d_in: int, hidden: int, classes: int) -> None:
         super().__init__()
@@ -290,6 +367,34 @@ TASKS: dict[str, Task] = {
         Task("logreg_blobs5_adam", "cls", lambda: _blobs_data(d=30, classes=5, seed=123),
              lambda: nn.Linear(30, 5), lambda p, lr: torch.optim.Adam(p, lr=lr), "Adam", _grid(-5, 0, 16),
              group="B"),
+        # Group C: added before any change to the rule of the default, and held out from all tuning of it.
+        Task("cnn_deep_bn_sgdm", "cls", _gratings_data, _DeepCNN, _sgd(0.9), "SGD(momentum=0.9)",
+             _grid(-4, 1, 16), group="C"),
+        Task("mlp_spiral_adamw", "cls", _spiral_data,
+             lambda: nn.Sequential(nn.Linear(8, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 3)),
+             lambda p, lr: torch.optim.AdamW(p, lr=lr, weight_decay=0.01), "AdamW(weight_decay=0.01)",
+             _grid(-5, 0, 16), group="C"),
+        Task("transformer_compare_sgdm", "cls", _compare_seq_data, lambda: _TinyTransformer(6, 10, 32, 2),
+             _sgd(0.9), "SGD(momentum=0.9)", _grid(-4, 1, 16), group="C"),
+        Task("regression_poly_adamw", "reg", _poly_data,
+             lambda: nn.Sequential(nn.Linear(12, 64), nn.ReLU(), nn.Linear(64, 1)),
+             lambda p, lr: torch.optim.AdamW(p, lr=lr, weight_decay=0.01), "AdamW(weight_decay=0.01)",
+             _grid(-5, 0, 16), group="C"),
+        # Group D: added after group C's results had been seen and before the second round of changes (fixes for
+        # what C showed); held out from that round (see docs/benchmarks.md).
+        Task("lstm_freq_adam", "cls", _freq_seq_data, lambda: _SeqClassifier("lstm", 1, 24, 3),
+             lambda p, lr: torch.optim.Adam(p, lr=lr), "Adam", _grid(-5, 0, 16), group="D"),
+        Task("cnn_shapes_sgdm", "cls", lambda: _shapes_data(seed=17),
+             lambda: nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                                   nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.AdaptiveMaxPool2d(1), nn.Flatten(),
+                                   nn.Linear(16, 4)),
+             _sgd(0.9), "SGD(momentum=0.9)", _grid(-4, 1, 16), group="D"),
+        Task("mlp_teacher5_sgd", "cls", lambda: _teacher_data(d=24, classes=5, seed=555),
+             lambda: nn.Sequential(nn.Linear(24, 64), nn.Tanh(), nn.Linear(64, 5)),
+             _sgd(0.0), "SGD(momentum=0)", _grid(-4, 1, 16), group="D"),
+        Task("regression_sine_sgdm", "reg", _sine_regression_data,
+             lambda: nn.Sequential(nn.Linear(6, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 1)),
+             _sgd(0.9), "SGD(momentum=0.9)", _grid(-4, 1, 16), group="D"),
     ]
 }
 
@@ -354,10 +459,10 @@ def _load(path: str) -> dict:
 
 def _save(path: str, obj: dict) -> None:
     current = {t.key() for t in TASKS.values()}
-    suffix = f"{RANGE_TEST['num_iter']}|r{REPEATS}"
+    suffixes = {f"{RANGE_TEST['num_iter']}|r{REPEATS}", f"{LONG_NUM_ITER}|long"}
     for k in list(obj):  # drop entries of tasks or range-test settings that have since changed
         parts = k.split("|")
-        if parts[0] not in current or (len(parts) > 1 and "|".join(parts[2:]) != suffix):
+        if parts[0] not in current or (len(parts) > 1 and "|".join(parts[2:]) not in suffixes):
             del obj[k]
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
@@ -462,6 +567,20 @@ def range_curves(task: Task, seed: int, cache: dict) -> dict:
     return out
 
 
+def long_curve(task: Task, seed: int, cache: dict) -> dict:
+    """lrfinder's range test with ``num_iter=LONG_NUM_ITER`` (same model, data and range otherwise); cached."""
+    key = f"{task.key()}|{seed}|{LONG_NUM_ITER}|long"
+    if key not in cache:
+        from lrfinder import find_lr
+
+        torch.manual_seed(seed)
+        model = task.make_model()
+        r = find_lr(model, _loader(task, seed), task.make_opt(model.parameters(), RANGE_TEST["start_lr"]),
+                    task.criterion(), progress=False, **{**RANGE_TEST, "num_iter": LONG_NUM_ITER})
+        cache[key] = {"task": task.name, "lrs": r.lrs.tolist(), "losses": r.losses.tolist()}
+    return cache[key]
+
+
 # -- methods under test ---------------------------------------------------------------------------------------------
 def lrfinder_methods(lrs, losses, smoother: str | None = None) -> dict[str, float | None]:
     from lrfinder.suggest import SUGGESTERS
@@ -516,9 +635,12 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="2 tasks x 2 range-test seeds (smoke test)")
     p.add_argument("--tasks", help="comma-separated task names (default: all)")
-    p.add_argument("--explore", action="store_true", help="compare smoothers and combination rules (dev tasks)")
+    p.add_argument("--explore", action="store_true",
+                   help="compare rules and smoothers for the default on the tuning tasks (dev, A, B)")
     p.add_argument("--no-save", action="store_true", help="do not write the caches")
     p.add_argument("--sweep-only", action="store_true", help="only fill the sweep cache (ground truth)")
+    p.add_argument("--fill", action="store_true",
+                   help="fill both caches and print only the ground truth (no suggestion is scored: for hold-outs)")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
     names = args.tasks.split(",") if args.tasks else list(TASKS)
@@ -540,6 +662,9 @@ def main(argv=None) -> int:
             if args.sweep_only:
                 continue
             curves[n] = {s: range_curves(t, s, range_cache) for s in seeds}
+            if not args.quick:
+                for s in seeds:
+                    curves[n][s]["long"] = long_curve(t, s, range_cache)
             if not args.no_save:
                 _save(SWEEP_CACHE, sweep_cache)
                 _save(RANGE_CACHE, range_cache)
@@ -551,13 +676,16 @@ def main(argv=None) -> int:
             _save(SWEEP_CACHE, sweep_cache)
             _save(RANGE_CACHE, range_cache)
 
-    if args.sweep_only:
+    if args.sweep_only or args.fill:
         return 0
     if args.explore:
         explore(names, truths, curves, seeds)
         return 0
     methods = ["lrfinder default", "lrfinder steepest", "lrfinder valley", "lrfinder minimum",
                f"lrfinder default, repeats={REPEATS}", "torch-lr-finder"]
+    long_row = f"lrfinder default, num_iter={LONG_NUM_ITER}"
+    if not args.quick:
+        methods.insert(5, long_row)
     rows = []
     for n in names:
         for s in seeds:
@@ -565,6 +693,8 @@ def main(argv=None) -> int:
             lrs = dict(zip(methods[:4], lrfinder_methods(c["lrfinder"]["lrs"], c["lrfinder"]["losses"]).values()))
             rep = c["lrfinder_repeats"]
             lrs[methods[4]] = lrfinder_methods(rep["lrs"], rep["losses"])["default"]
+            if "long" in c:
+                lrs[long_row] = lrfinder_methods(c["long"]["lrs"], c["long"]["losses"])["default"]
             lrs["torch-lr-finder"] = c["torch_lr_finder"]["suggestion"] if c["torch_lr_finder"] else None
             rows.append(dict(task=n, seed=s, group=TASKS[n].group, lr=lrs,
                              regret={m: truths[n].regret(v) for m, v in lrs.items()}))
@@ -582,7 +712,11 @@ def main(argv=None) -> int:
         print(f"| {n} | {t.opt_desc} | {t.group} | {tr.best_lr:.2g} | {score} | "
               f"{tr.band()[0]:.2g} .. {tr.band()[1]:.2g} | {fmt['lrfinder default']} | {fmt['torch-lr-finder']} |")
     for title, subset in (("All tasks", rows),
-                          ("Group B only (held out until the end)", [r for r in rows if r["group"] == "B"]),
+                          ("Group D only (held out from all choices)", [r for r in rows if r["group"] == "D"]),
+                          ("Group C only (held out while the rule was chosen)", [r for r in rows if r["group"] == "C"]),
+                          ("dev + A + B (the rule was chosen on these)",
+                           [r for r in rows if r["group"] in ("dev", "A", "B")]),
+                          ("Group B only", [r for r in rows if r["group"] == "B"]),
                           ("Group A only", [r for r in rows if r["group"] == "A"]),
                           ("Development tasks only", [r for r in rows if r["group"] == "dev"])):
         if subset:
@@ -592,27 +726,44 @@ def main(argv=None) -> int:
     return 0
 
 
+def _rule_variants(lrs, losses, smoother: str) -> dict[str, float | None]:
+    """The default and the rules it was chosen against (see docs/benchmarks.md), on one curve."""
+    import importlib
+
+    sg = importlib.import_module("lrfinder.suggest")
+    lrs, losses = np.asarray(lrs), np.asarray(losses, dtype=float)
+    out = {"default (edge / 20)": None, "floor centre / 16 (previous default)": None, "argmin / 20": None,
+           "floor top / 20": None, "gmean(steepest, edge / 20)": None, "80% of the fall reached / 8": None}
+    c = sg._analyse(lrs, losses, smoother)
+    if c.problem is not None or c.still_falling:
+        return out
+    lo, hi = sg._floor(c)
+    anchors = {"default (edge / 20)": ((c.u[c.i_min] + c.u[hi]) / 2, 20.0),
+               "floor centre / 16 (previous default)": ((c.u[lo] + c.u[hi]) / 2, 16.0),
+               "argmin / 20": (c.u[c.i_min], 20.0), "floor top / 20": (c.u[hi], 20.0)}
+    fell = np.flatnonzero(c.sm[: c.i_min + 1] <= c.loss_min + 0.2 * c.drop)
+    anchors["80% of the fall reached / 8"] = (c.u[fell[0]], 8.0)
+    for name, (u, div) in anchors.items():
+        lr = 10**u / div
+        out[name] = lr if lr >= lrs[0] else None
+    st = sg._steepest(sg._analyse(lrs, losses, smoother, slopes=True)).lr
+    if st is not None and out["default (edge / 20)"] is not None:
+        out["gmean(steepest, edge / 20)"] = math.sqrt(st * out["default (edge / 20)"])
+    return out
+
+
 def explore(names, truths, curves, seeds) -> None:
-    """Variants on the development tasks only: smoothers x suggesters, and rules combining them."""
-    dev = [n for n in names if not TASKS[n].holdout]
-    for smoother in ("savgol", "gaussian", "ema", "none"):
+    """Rule and smoother variants on the tuning tasks (groups dev, A, B; never the hold-outs C and D)."""
+    tune = [n for n in names if TASKS[n].group in ("dev", "A", "B")]
+    for smoother in ("savgol", "gaussian", "none"):
         rows = []
-        for n in dev:
+        for n in tune:
             for s in seeds:
                 c = curves[n][s]["lrfinder"]
-                lrs = lrfinder_methods(c["lrs"], c["losses"], smoother)
-                lrs["gmean(min/10, steepest)"] = _gmean([lrs["minimum"], lrs["steepest"]])
-                lrs["gmedian(3)"] = _gmedian([lrs["minimum"], lrs["steepest"], lrs["valley"]])
-                lrs["gmean(3)"] = _gmean([lrs["minimum"], lrs["steepest"], lrs["valley"]])
+                lrs = _rule_variants(c["lrs"], c["losses"], smoother)
                 rows.append(dict(task=n, seed=s, lr=lrs, regret={m: truths[n].regret(v) for m, v in lrs.items()}))
-        print(f"\n### smoother={smoother}, development tasks ({len(rows)} runs)\n")
+        print(f"\n### smoother={smoother}, tuning tasks dev + A + B ({len(rows)} runs)\n")
         print(table(summarise(rows, list(rows[0]["lr"]))))
-    print("\nper development task: best lr, band, then per-seed minimum/steepest/valley")
-    for n in dev:
-        print(n, f"best={truths[n].best_lr:.2g}", "band=%.2g..%.2g" % truths[n].band(),
-              [(f"{v['minimum'] or 0:.2g}", f"{v['steepest'] or 0:.2g}", f"{v['valley'] or 0:.2g}")
-               for v in (lrfinder_methods(curves[n][s]["lrfinder"]["lrs"], curves[n][s]["lrfinder"]["losses"])
-                         for s in seeds)])
 
 
 if __name__ == "__main__":

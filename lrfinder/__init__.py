@@ -24,6 +24,7 @@ _EXPORTS: dict[str, str] = {
     "SUGGESTERS": ".suggest",
     "Suggestion": ".records",
     "cyclic_bounds": ".suggest",
+    "diagnose": ".diagnose",
     "ema": ".smoothing",
     "find_lr": ".engine",
     "lr_at": ".ramp",
@@ -56,6 +57,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from ._state import preserved_state
+    from .diagnose import diagnose
     from .diagnose.monitor import CurveMonitor
     from .diagnose.plotting import plot_diagnosis
     from .diagnose.readers import read_histories, read_history

@@ -54,14 +54,16 @@ MIN_POINTS = 5
 MIN_DECADES = 1.0
 #: ``minimum`` divides the LR of the loss minimum by this (the classic rule).
 MIN_FACTOR = 10.0
-#: ``default`` divides the LR at the centre of the loss floor by this (1.2 decades), chosen by the
-#: suggestion-quality benchmark on its development and group-A tasks (see docs/benchmarks.md).
-DEFAULT_FACTOR = 16.0
-#: The default's interval reaches at least this factor either side of the suggestion: the typical seed-to-seed
-#: movement of one range test's suggestion in that benchmark (median spread about 2.4x, max/min).
+#: ``default`` divides the LR where the loss stops improving (see :func:`default`) by this (1.3 decades), chosen by
+#: the suggestion-quality benchmark on its dev, A and B tasks (see docs/benchmarks.md).
+DEFAULT_FACTOR = 20.0
+#: The default's interval reaches at least this factor either side of the suggestion: about the typical
+#: seed-to-seed movement of one range test's suggestion in that benchmark (median spread about 2.1x, max/min).
 SEED_SPREAD = 1.6
 #: The floor of the curve: where the smoothed loss is within this fraction of its total drop of its minimum.
 FLOOR_FRACTION = 0.1
+
+
 
 
 class Suggester(Protocol):
@@ -142,6 +144,7 @@ class _Curve:
     drop: float = 0.0  # start level - minimum of the smoothed curve
     problem: str | None = None  # why no suggestion can be made
     still_falling: bool = False  # minimum at the top of the range and no divergence seen
+    i_rise: int | None = None  # flat curves that then rose: first index clearly above the starting level
 
     @property
     def lr_min(self) -> float:
@@ -211,18 +214,18 @@ def _analyse(lrs, losses, smoother: str = DEFAULT_SMOOTHER, window: int | None =
         resid = losses[:end][finite] - sm[finite]
         sigma = 1.4826 * float(np.median(np.abs(resid - np.median(resid)))) / math.sqrt(1 - gain**2)
     noise = sigma * gain
-    # The starting level is the smoothed curve's first value, noisier than the rest (an edge): allow for both.
-    start = float(sm[0])
-    drop = start - float(sm[i_min])
-    needed = max(4.0 * noise + 2.0 * sigma * _noise_gain(smoother, w, end, at="start"), 0.01 * abs(start), 1e-12)
     head = losses[:end][finite]
     k = max(3, head.size // 10)
+    # The starting level is the smoothed curve's first value, noisier than the rest (an edge): allow for both.
+    start = float(sm[0])
+    needed = max(4.0 * noise + 2.0 * sigma * _noise_gain(smoother, w, end, at="start"), 0.01 * abs(start), 1e-12)
+    drop = start - float(sm[i_min])
     c.update(end=end, sm=sm, u=u, i_min=i_min, noise=noise, drop=drop)
     if drop < needed:
         top = float(np.max(sm))
         rose = np.flatnonzero(sm > start + needed)
         if rose.size and u[rose[0]] - u[0] >= MIN_DECADES:
-            return _Curve(**c, problem=(
+            return _Curve(**c, i_rise=int(rose[0]), problem=(
                 f"the loss stayed flat ({start:.3g}) from lr={_g(lrs[0])} to lr={_g(lrs[rose[0]])} and then rose: the "
                 "model made no progress during the range test: give it more steps (num_iter) or a narrower range "
                 f"(e.g. start_lr={_g(lrs[rose[0]] / 1e4)}, end_lr={_g(lrs[rose[0]] * 10)})"))
@@ -242,7 +245,9 @@ def _analyse(lrs, losses, smoother: str = DEFAULT_SMOOTHER, window: int | None =
         sm = smooth(np.minimum(losses[:end], cap), method=smoother, lrs=lrs[:end], window=w)
         i_min = int(np.argmin(sm))
         c.update(sm=sm, i_min=i_min, drop=start - float(sm[i_min]))
-    still_falling = end == n and i_min >= end - max(2, end // 20)
+    # Still falling: the minimum is at the top of the range, and no loss after it went above the starting level (a
+    # last-moment blow-up, which clipping and smoothing flatten, is where training turned unstable, not more descent).
+    still_falling = end == n and i_min >= end - max(2, end // 20) and not np.nanmax(losses[i_min:end]) > cap
     return _Curve(**c, still_falling=still_falling)
 
 
@@ -372,19 +377,24 @@ def _default(c: _Curve) -> Suggestion:
         return _no_lr("default", f"the loss was still falling at the highest LR tested ({_g(c.lrs[-1])}), so "
                                  "where training turns unstable is not known: raise end_lr")
     lo, hi = _floor(c)
-    centre = 10 ** ((c.u[lo] + c.u[hi]) / 2)
-    lr = centre / DEFAULT_FACTOR
+    # Where the loss stops improving: two estimates of the same edge, averaged in log-LR (the argmin of a noisy
+    # curve and the top of its floor, where the loss climbs out of it, each move with the batch order).
+    edge = 10 ** ((c.u[c.i_min] + c.u[hi]) / 2)
+    lr = edge / DEFAULT_FACTOR
     if lr < c.lrs[0]:
-        return _no_lr("default", f"the floor of the loss curve (around lr={_g(centre)}) is less than "
-                                 f"{DEFAULT_FACTOR:g}x above start_lr={_g(c.lrs[0])}: lower start_lr")
+        return _no_lr("default", f"the loss stops improving around lr={_g(edge)}, less than {DEFAULT_FACTOR:g}x "
+                                 f"above start_lr={_g(c.lrs[0])}: lower start_lr")
     mn = _minimum(c)
-    # The interval: the floor / 16, but at least a factor SEED_SPREAD around the suggestion either way (one range
-    # test's floor moves about that much with the batch order, so a narrower interval would claim too much).
-    interval = (min(c.lrs[lo] / DEFAULT_FACTOR, lr / SEED_SPREAD), max(c.lrs[hi] / DEFAULT_FACTOR, lr * SEED_SPREAD))
+    # The interval: both estimates of the edge / 20, but at least a factor SEED_SPREAD around the suggestion either
+    # way (one range test's suggestion moves about that much with the batch order).
+    interval = (min(c.lr_min / DEFAULT_FACTOR, lr / SEED_SPREAD),
+                max(float(c.lrs[hi]) / DEFAULT_FACTOR, lr * SEED_SPREAD))
     s = _make(c, "default", c.nearest(lr), lr, interval,
-              f"1/{DEFAULT_FACTOR:g} of the centre of the loss floor (lr={_g(c.lrs[lo])} to {_g(c.lrs[hi])}, where the "
-              f"loss is within {FLOOR_FRACTION:.0%} of its total drop {c.drop:.3g} of the minimum)",
-              floor_low=float(c.lrs[lo]), floor_high=float(c.lrs[hi]), **({"minimum_lr": mn.lr} if mn.ok else {}))
+              f"1/{DEFAULT_FACTOR:g} of where the loss stops improving (lr={_g(edge)}: midway in log-LR between the "
+              f"loss minimum at lr={_g(c.lr_min)} and the top of the loss floor at lr={_g(c.lrs[hi])}, where the loss "
+              f"rises beyond {FLOOR_FRACTION:.0%} of its total drop {c.drop:.3g} above the minimum)",
+              edge_lr=float(edge), floor_low=float(c.lrs[lo]), floor_high=float(c.lrs[hi]),
+              **({"minimum_lr": mn.lr} if mn.ok else {}))
     if mn.ok:
         s = replace(s, evidence=f"{s.evidence}; the argmin rule (minimum) suggests {_g(mn.lr)}")
     return s
@@ -439,20 +449,22 @@ def minimum(lrs: np.ndarray, losses: np.ndarray, *, smoother: str = DEFAULT_SMOO
 @register_suggester("default")
 def default(lrs: np.ndarray, losses: np.ndarray, *, smoother: str = DEFAULT_SMOOTHER,
             window: int | None = None) -> Suggestion:
-    """lrfinder's default suggestion: 1/16 (1.2 decades below) of the LR at the centre of the loss curve's *floor*.
+    """lrfinder's default suggestion: 1/20 (1.3 decades below) of the LR where the loss stops improving.
 
-    The floor is the stretch around the smoothed loss minimum where the loss is within 10% of its total drop (or
-    twice the noise) of the minimum. Its centre locates "where training turns unstable" more steadily than the
-    argmin of a noisy curve (the ``minimum`` rule), and 1.2 decades below it the loss still falls: in the
-    suggestion-quality benchmark this landed in the good band of an LR sweep more often, and moved less between
-    seeds, than the steepest point (see ``docs/benchmarks.md``). The interval is the floor divided by 16, widened
-    to at least 1.6x either side of the suggestion (how much one range test moves with the batch order); the
-    evidence also quotes what the plain argmin rule (``minimum``) suggests.
+    That LR (the *edge*) is the geometric mean of two estimates of it: the LR at the smoothed loss minimum and the
+    top of the loss curve's *floor* (the last LR, going up from the minimum, where the loss is still within 10% of
+    its total drop, or twice the noise, of the minimum). Each moves with the batch order; their mean moves less, and
+    the edge is what matters (the low end of the floor depends on how slowly the descent levels off). In the
+    suggestion-quality benchmark 1/20 of the edge landed in the good band of an LR sweep more often, and moved less
+    between seeds, than the steepest point, the argmin / 10 or the centre of the floor (see
+    ``docs/benchmarks.md``). The interval is both estimates of the edge divided by 20, widened to at least 1.6x
+    either side of the suggestion (how much one range test moves with the batch order); the evidence also quotes
+    what the plain argmin rule (``minimum``) suggests.
 
     Examples:
       >>> import numpy as np
       >>> default(np.logspace(-5, 0, 6), [10.0, 8.0, 4.0, 1.0, 4.0, 16.0]).lr   # floor: just the minimum at 1e-2
-      0.000625
+      0.0005
     """
     return _default(_analyse(lrs, losses, smoother, window))
 
