@@ -30,6 +30,8 @@ MIN_POINTS = 5
 EXPLODE_FACTOR = 5.0
 #: A first loss this many times the chance level (ln C) is a bad initialisation.
 BAD_INIT_FACTOR = 2.0
+#: A loss within this fraction of its first value over the first tenth of the run is a flat start.
+FLAT_START = 0.02
 #: A loss spike to this many times the first loss early in the run means too high an LR.
 SPIKE_FACTOR = 2.5
 #: Validation loss this far above its minimum by the end (while training improves) is overfitting.
@@ -230,7 +232,7 @@ def _bad_init(c: _Curve) -> Finding | None:
     if n >= k + 3 and l0 > 0:
         head = np.abs(t[1 : k + 1] / l0 - 1.0)
         later_min = float(np.min(t[k + 1 :]))
-        if head.max() < 0.03 and later_min < 0.7 * l0:
+        if head.max() < FLAT_START and later_min < 0.7 * l0:
             moved = k + 1 + int(np.argmax(t[k + 1 :] < 0.95 * l0)) if (t[k + 1 :] < 0.95 * l0).any() else k + 1
             return _finding(
                 "bad_init",
@@ -260,8 +262,10 @@ def _roughness(a: np.ndarray) -> float:
     """Epoch-to-epoch jitter of the second half of a curve, relative to how far the loss fell (0 = smooth)."""
     if a.size < 6:
         return 0.0
+    # relative to the total fall, but never to less than a tenth of the starting loss: the jitter of a curve that
+    # barely moved says nothing about its LR
     drop = float(a[0] - np.min(a))
-    scale = max(drop, 1e-12) if drop > 0 else max(abs(float(a[0])), 1e-12)
+    scale = max(drop, 0.1 * abs(float(a[0])), 1e-12)
     tail = a[a.size // 2 :]
     d2 = np.abs(np.diff(tail, 2)) if tail.size >= 3 else np.zeros(1)
     return float(np.median(d2) / scale)
@@ -407,7 +411,11 @@ def _plateau(c: _Curve) -> Finding | None:
     while s < n - w - 1:
         seg = a[s : s + w]
         level = float(np.median(seg))
-        if level <= 0 or float(np.max(np.abs(seg / level - 1.0))) > 0.04 or a[0] / level - 1.0 < 0.1:
+        if (
+            level <= 0.1 * a[0]  # a wobble at a tiny fraction of the starting loss is not a plateau
+            or float(np.max(np.abs(seg / level - 1.0))) > 0.04
+            or a[0] / level - 1.0 < 0.1
+        ):
             s += 1
             continue
         e = s + w  # extend the flat stretch as far as it goes
@@ -457,6 +465,8 @@ def _still_improving(c: _Curve) -> Finding | None:
     fall, rate, start = _end_fall(a)
     s = _median3(a)
     last_is_low = s[-1] <= np.min(s) * 1.02
+    if a[0] > 0 and s[-1] < 1e-3 * a[0]:  # relative falls at a loss 1000x below its start mean nothing
+        return None
     if fall >= STILL_IMPROVING_FALL and rate >= STILL_IMPROVING_RATE and last_is_low:
         return _finding(
             "still_improving",
@@ -529,6 +539,23 @@ def diagnose(history: Any, *, num_classes: int | None = None, min_confidence: fl
         probe = _Curve(h.epochs, train, val, train if train is not None else val, "loss", None, None, unit)  # type: ignore[arg-type]
         diverged_nonfinite = _diverged(h, probe) if (probe.main is not None and probe.main.size >= 1) else None
         findings = [diverged_nonfinite] if diverged_nonfinite is not None else []
+        chance = _chance(h, num_classes)
+        first = float(probe.main[0]) if probe.main.size else math.nan
+        if diverged_nonfinite is not None and chance is not None and first >= BAD_INIT_FACTOR * chance:
+            findings.append(
+                _finding(
+                    "bad_init", 0.8, f"the first loss {first:.4g} is {first / chance:.1f}x the chance level "
+                    f"{chance:.4g}", _span(probe, 0, 0), first_loss=first, chance=chance,
+                )
+            )
+        elif diverged_nonfinite is not None and probe.main.size == 1 and h.loss_kind != "mse" and chance is not None:
+            findings.append(
+                _finding(
+                    "lr_too_high", 0.6,
+                    f"the loss was {first:.4g} (a normal start) and non-finite right after the first epoch of updates",
+                    _span(probe, 0, min(1, probe.x.size - 1)),
+                )
+            )
         if diverged_nonfinite is not None and probe.main.size >= 2 and probe.main[-1] >= 1.5 * np.min(probe.main):
             findings.append(
                 _finding(
@@ -574,9 +601,13 @@ def diagnose(history: Any, *, num_classes: int | None = None, min_confidence: fl
         if not findings:
             findings.append(_finding("insufficient_data", 1.0, f"only {n} usable points", None))
         return Report(findings=tuple(findings), **base)
-    for f in (_bad_init(c), _lr_too_high(c, div)):
-        if f is not None:
-            findings.append(f)
+    init = _bad_init(c)
+    if init is not None:
+        findings.append(init)
+    if init is None or "never moves" not in init.evidence:
+        high = _lr_too_high(c, div)
+        if high is not None:
+            findings.append(high)
     if div is None:
         decay = _early_decay(c)
         # validation getting worse while the LR is too high is the LR's doing, not overfitting
@@ -585,11 +616,11 @@ def diagnose(history: Any, *, num_classes: int | None = None, min_confidence: fl
             if f is not None:
                 findings.append(f)
         codes = {f.code for f in findings}
-        if not codes & {"overfitting", "lr_too_high", "plateau"}:
+        if not codes & {"overfitting", "lr_too_high", "plateau", "early_decay"}:
             still = _still_improving(c)
             if still is not None:
                 findings.append(still)
-            elif not codes & {"bad_init", "early_decay"}:
+            elif "bad_init" not in codes:
                 under = _underfitting(c)
                 if under is not None:
                     findings.append(under)
