@@ -17,14 +17,24 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it (relative to this package)
 _EXPORTS: dict[str, str] = {
+    "InitialLossCheck": ".sanity",
+    "OverfitCheck": ".sanity",
     "RangeTestResult": ".records",
     "SUGGESTERS": ".suggest",
     "Suggestion": ".records",
+    "SweepResult": ".sweep",
+    "build_schedule": ".schedules",
+    "check_initial_loss": ".sanity",
     "ema": ".smoothing",
     "find_lr": ".engine",
     "lr_at": ".ramp",
     "lr_grid": ".ramp",
+    "lr_sweep": ".sweep",
+    "optuna_sweep": ".sweep_optuna",
+    "overfit_small_batch": ".sanity",
     "plot_range_test": ".plotting",
+    "plot_schedule": ".schedules",
+    "plot_sweep": ".sweep",
     "preserved_state": "._state",
     "register_suggester": ".suggest",
     "smooth": ".smoothing",
@@ -53,5 +63,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .plotting import plot_range_test
     from .ramp import lr_at, lr_grid
     from .records import RangeTestResult, Suggestion
+    from .sanity import InitialLossCheck, OverfitCheck, check_initial_loss, overfit_small_batch
+    from .schedules import build_schedule, plot_schedule
     from .smoothing import ema, smooth
     from .suggest import SUGGESTERS, register_suggester, suggest
+    from .sweep import SweepResult, lr_sweep, plot_sweep
+    from .sweep_optuna import optuna_sweep
