@@ -449,6 +449,21 @@ def lr_sweep(
 
 
 # -- plot --------------------------------------------------------------------------------------------------------
+def _chart_cap(values: np.ndarray, mode: str) -> float:
+    """Where the metric axis stops: a diverged run must not flatten the runs worth comparing."""
+    if values.size == 0:
+        return math.inf if mode == "min" else -math.inf
+    best = float(values.min() if mode == "min" else values.max())
+    spread = abs(float(np.median(values)) - best)
+    return best + 10 * spread + 1e-12 if mode == "min" else best - 10 * spread - 1e-12
+
+
+def _clip(value: float, cap: float, mode: str) -> float:
+    if not math.isfinite(value):
+        return cap
+    return min(value, cap) if mode == "min" else max(value, cap)
+
+
 def plot_sweep(result: SweepResult, axes=None, *, stage: str | None = None):
     """Two panels: the metric of every run vs its LR (coarse o, fine s, pruned x, chosen LR marked), and the
     curves of the ``stage`` runs (default: fine when there are any) coloured by LR. Returns the two ``Axes``.
@@ -467,17 +482,21 @@ def plot_sweep(result: SweepResult, axes=None, *, stage: str | None = None):
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(11, 4))
     ax_m, ax_c = axes
-    finite = [result.value(r) for r in result.runs if math.isfinite(result.value(r))]
-    top = (max(finite) if result.mode == "min" else min(finite)) if finite else 1.0
+    finite = np.array([result.value(r) for r in result.runs if math.isfinite(result.value(r))])
+    cap = _chart_cap(finite, result.mode)
     for st, marker, color in (("coarse", "o", "tab:blue"), ("fine", "s", "tab:green")):
         kept = [r for r in result.runs if r.stage == st and r.kept]
         gone = [r for r in result.runs if r.stage == st and not r.kept]
         if kept:
-            ax_m.plot([r.lr for r in kept], [result.value(r) for r in kept], marker=marker, ls="", color=color,
-                      ms=7, label=f"{st} ({kept[0].epochs} epochs)")
+            ax_m.plot([r.lr for r in kept], [_clip(result.value(r), cap, result.mode) for r in kept], marker=marker,
+                      ls="", color=color, ms=7, label=f"{st} ({kept[0].epochs} epochs)")
         if gone:
-            ys = [result.value(r) if math.isfinite(result.value(r)) else top for r in gone]
-            ax_m.plot([r.lr for r in gone], ys, marker="x", ls="", color="tab:red", ms=8, label=f"{st}: pruned")
+            ax_m.plot([r.lr for r in gone], [_clip(result.value(r), cap, result.mode) for r in gone], marker="x",
+                      ls="", color="tab:red", ms=8, label=f"{st}: pruned")
+    off = [r for r in result.runs if not (math.isfinite(result.value(r)) and _clip(result.value(r), cap,
+                                                                                     result.mode) == result.value(r))]
+    if off:
+        ax_m.axhline(cap, color="0.6", ls=":", lw=1, label="off the chart (drawn at this line)")
     if result.chosen_lr is not None:
         ax_m.axvline(result.chosen_lr, color="tab:red", ls="--", lw=1.2, label=f"chosen lr={result.chosen_lr:.2g}")
     ax_m.set_xscale("log")
@@ -497,12 +516,14 @@ def plot_sweep(result: SweepResult, axes=None, *, stage: str | None = None):
         ys = getattr(r.history, result.metric)
         if ys is None:
             continue
+        logged = np.isfinite(ys)  # NaN: not logged at that step; drawn as one line through the logged points
         color = cmap(0.9 * (lg - logs.min()) / span)
-        ax_c.plot(r.history.epochs, ys, color=color, lw=2.2 if r.lr == result.chosen_lr else 1.2,
-                  ls="-" if r.kept else ":", label=f"lr={r.lr:.2g}" + ("" if r.kept else " (pruned)"))
+        ax_c.plot(r.history.epochs[logged], ys[logged], color=color, lw=2.2 if r.lr == result.chosen_lr else 1.2,
+                  marker="." if logged.sum() < 30 else None, ls="-" if r.kept else ":",
+                  label=f"lr={r.lr:.2g}" + ("" if r.kept else " (pruned)"))
     ax_c.set_xlabel(shown[0].history.x_unit if shown else "epoch")
     ax_c.set_ylabel(result.metric)
-    if result.mode == "min" and finite and min(finite) > 0:
+    if result.mode == "min" and finite.size and finite.min() > 0:
         ax_c.set_yscale("log")
     ax_c.set_title(f"{stage} runs: {result.metric} per LR", fontsize=10)
     ax_c.grid(True, alpha=0.25)

@@ -198,6 +198,7 @@ def test_plot_sweep_draws_metric_vs_lr_and_curves():
     labels = [line.get_label() for line in ax_m.get_lines()]
     assert "coarse (3 epochs)" in labels and "fine (10 epochs)" in labels and "coarse: pruned" in labels
     assert any(lab.startswith("chosen lr=") for lab in labels)
+    assert "off the chart (drawn at this line)" in labels  # the NaN runs, drawn at the cap
     assert len(ax_c.get_lines()) == 3 and ax_m.get_xscale() == "log"
     coarse_only = plot_sweep(r, stage="coarse")[1]
     assert len(coarse_only.get_lines()) == 5
