@@ -10,6 +10,7 @@ from torch import nn
 
 from lrfinder.records import RangeTestResult, Suggestion
 from lrfinder.sanity import InitialLossCheck, OverfitCheck, check_initial_loss, overfit_small_batch
+from tests.helpers import assert_same_state, full_state, loader
 
 C = 10
 
@@ -27,22 +28,12 @@ def _data(n: int = 256, d: int = 8, classes: int = C, seed: int = 0):
 
 
 def _loader(x, y, batch_size: int = 32, shuffle: bool = False):
-    return torch.utils.data.DataLoader(
-        torch.utils.data.TensorDataset(x, y), batch_size=batch_size, shuffle=shuffle
-    )
+    return loader(x, y, batch_size=batch_size, shuffle=shuffle)
 
 
 def _mlp(d: int = 8, out: int = C, bn: bool = False) -> nn.Module:
     layers = [nn.Linear(d, 64)] + ([nn.BatchNorm1d(64)] if bn else []) + [nn.ReLU(), nn.Linear(64, out)]
     return nn.Sequential(*layers)
-
-
-def _state(model: nn.Module) -> dict[str, torch.Tensor]:
-    return {k: v.clone() for k, v in model.state_dict().items()}
-
-
-def _same(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> bool:
-    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
 # -- initial loss ----------------------------------------------------------------------------------------------
@@ -142,15 +133,9 @@ def test_initial_check_leaves_model_batchnorm_modes_and_rng_untouched():
     model = _mlp(bn=True)
     model.eval()
     model[0].train()  # mixed modes must come back as they were
-    before = _state(model)
-    modes = [m.training for m in model.modules()]
-    grads_before = [p.grad for p in model.parameters()]
-    rng = torch.get_rng_state()
+    before = full_state(model)
     check_initial_loss(model, _loader(x, y, shuffle=True), nn.CrossEntropyLoss(), num_batches=3)
-    assert _same(before, _state(model))  # BatchNorm running stats included
-    assert [m.training for m in model.modules()] == modes
-    assert torch.equal(torch.get_rng_state(), rng)
-    assert all(g is None for g in grads_before) and all(p.grad is None for p in model.parameters())
+    assert_same_state(before, full_state(model))  # BatchNorm running stats, modes, grads, RNG
 
 
 def test_initial_check_bad_input():
@@ -172,16 +157,14 @@ def test_mlp_memorises_16_samples_and_the_users_model_is_untouched():
     x, y = _data(d=2)
     model = _mlp(d=2, bn=True)
     model.eval()
-    before = _state(model)
-    rng = torch.get_rng_state()
+    before = full_state(model)
     check = overfit_small_batch(model, _loader(x, y, 64), nn.CrossEntropyLoss(), steps=400, lr=1e-2)
     assert check.verdict == "fits" and check.ok
     assert check.num_samples == 16
     assert check.steps_to_10pct is not None and check.steps_to_1pct is not None
     assert check.steps_to_10pct <= check.steps_to_1pct < check.steps
     assert check.final_loss <= 0.01 * check.initial_loss
-    assert _same(before, _state(model)) and not model.training
-    assert torch.equal(torch.get_rng_state(), rng)
+    assert_same_state(before, full_state(model))
     assert "memorised 16 samples" in check.explanation
 
 
