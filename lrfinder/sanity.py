@@ -424,7 +424,8 @@ def check_initial_loss(
     Args:
       model, loader, criterion, step_fn: as for :func:`lrfinder.find_lr` (``criterion=None`` infers cross-entropy
         from integer targets, or uses a loss the model returns).
-      num_classes: the number of classes, when the outputs do not show it.
+      num_classes: the number of classes, when the outputs do not show it (with a model that returns its own loss,
+        or a ``step_fn``, giving it means "this loss is cross-entropy").
       expected: the chance-level loss, when lrfinder cannot know it.
       tolerance: ``(low, high)`` bounds on ``loss / expected`` for the verdict ``fine``.
     """
@@ -467,7 +468,12 @@ def check_initial_loss(
 
     inner = recorder.inner if recorder is not None else None
     kind = _loss_kind(inner) if inner is not None else None
+    assumed = inner is None and num_classes is not None and expected is None
+    if assumed:  # the model's own loss or a step_fn: num_classes says it is a classifier
+        kind = "cross_entropy"
     exp, basis, c, numbers = _expectation(kind, recorder, num_classes, expected)
+    if assumed:
+        basis += " (assumed: the loss is the model's own and num_classes was given)"
     loss = float(np.mean(batch_losses))
     ratio = None if exp is None or exp == 0 or not math.isfinite(loss) else loss / exp
     if not math.isfinite(loss):

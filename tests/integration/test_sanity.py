@@ -119,6 +119,27 @@ def test_unknown_loss_says_what_to_pass_and_expected_overrides():
     assert given.verdict == "fine" and given.ratio == pytest.approx(1.0) and given.basis == "given"
 
 
+class _OwnLoss(nn.Module):
+    """Hugging Face style: dict batches in, an output with .loss out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = _mlp()
+
+    def forward(self, x, labels):
+        return {"loss": nn.functional.cross_entropy(self.fc(x), labels)}
+
+
+def test_a_model_returning_its_own_loss_needs_num_classes():
+    x, y = _data()
+    batches = [{"x": x[i:i + 32], "labels": y[i:i + 32]} for i in range(0, 256, 32)]
+    unknown = check_initial_loss(_OwnLoss(), batches)
+    assert unknown.verdict == "unknown" and "own loss" in unknown.criterion
+    known = check_initial_loss(_OwnLoss(), batches, num_classes=C)
+    assert known.verdict == "fine" and known.expected == pytest.approx(math.log(C))
+    assert "assumed" in known.basis
+
+
 def test_non_finite_initial_loss():
     x, y = _data()
     x[3, 0] = math.nan

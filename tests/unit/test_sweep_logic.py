@@ -198,10 +198,17 @@ def test_plot_sweep_draws_metric_vs_lr_and_curves():
     labels = [line.get_label() for line in ax_m.get_lines()]
     assert "coarse (3 epochs)" in labels and "fine (10 epochs)" in labels and "coarse: pruned" in labels
     assert any(lab.startswith("chosen lr=") for lab in labels)
-    assert "off the chart (drawn at this line)" in labels  # the NaN runs, drawn at the cap
+    assert "off the chart (drawn at this line)" not in labels
     assert len(ax_c.get_lines()) == 3 and ax_m.get_xscale() == "log"
     coarse_only = plot_sweep(r, stage="coarse")[1]
     assert len(coarse_only.get_lines()) == 5
+    # a blown-up run is drawn at the cap, so that it does not flatten the runs worth comparing
+    huge = lr_sweep(lambda lr, e: {"val_loss": [1e9 if lr > 1 else 1.0 + lr]}, lrs=[0.1, 0.2, 0.3, 10.0],
+                    fine_points=0, diagnose_fn=healthy)
+    ax = plot_sweep(huge)[0]
+    cap_line = [line for line in ax.get_lines() if line.get_label() == "off the chart (drawn at this line)"]
+    assert len(cap_line) == 1 and cap_line[0].get_ydata()[0] < 10
+    assert max(max(line.get_ydata()) for line in ax.get_lines()[:1]) < 10
     import matplotlib.pyplot as plt
 
     plt.close("all")
