@@ -139,8 +139,6 @@ def main(argv=None) -> int:
         train, around=result,
         coarse_points=5 if args.quick else 7, coarse_epochs=1 if args.quick else 2,
         fine_points=3 if args.quick else 5, fine_epochs=2 if args.quick else 8,
-        on_run=lambda r: print(f"  {r.stage:<6} lr={r.lr:<9.3g} final val_loss={r.final:.4f}"
-                               + (f"  PRUNED: {r.pruned.split(':')[0]}" if r.pruned else "")),
     )
     print(sweep)
     sweep.to_json(os.path.join(args.out, "sweep.json"))
