@@ -17,6 +17,7 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it (relative to this package)
 _EXPORTS: dict[str, str] = {
+    "CurveMonitor": ".diagnose.monitor",
     "InitialLossCheck": ".sanity",
     "OverfitCheck": ".sanity",
     "RangeTestResult": ".records",
@@ -32,10 +33,13 @@ _EXPORTS: dict[str, str] = {
     "lr_sweep": ".sweep",
     "optuna_sweep": ".sweep_optuna",
     "overfit_small_batch": ".sanity",
+    "plot_diagnosis": ".diagnose.plotting",
     "plot_range_test": ".plotting",
     "plot_schedule": ".schedules",
     "plot_sweep": ".sweep",
     "preserved_state": "._state",
+    "read_histories": ".diagnose.readers",
+    "read_history": ".diagnose.readers",
     "register_suggester": ".suggest",
     "smooth": ".smoothing",
     "suggest": ".suggest",
@@ -59,6 +63,9 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from ._state import preserved_state
+    from .diagnose.monitor import CurveMonitor
+    from .diagnose.plotting import plot_diagnosis
+    from .diagnose.readers import read_histories, read_history
     from .engine import find_lr
     from .plotting import plot_range_test
     from .ramp import lr_at, lr_grid
