@@ -2,8 +2,9 @@
 diverged or ``lr_too_high`` pruned, then longer runs on a finer grid around the best survivors.
 
 You bring the training: ``train_fn(lr, epochs) -> history``, where the history is a
-:class:`~lrfinder.diagnose.CurveHistory` or a dict of per-epoch (or per-step) lists with the keys of one
-(``train_loss``, ``val_loss``, ``train_acc``, ``val_acc``, ``lr``, optionally ``epochs`` and ``x_unit``).
+:class:`~lrfinder.diagnose.CurveHistory` or a dict of per-epoch (or per-step) lists (``train_loss``, ``val_loss``,
+``train_acc``, ``val_acc``, ``lr``, or the Keras/Lightning names :func:`lrfinder.diagnose.read_history` knows;
+optionally ``x_unit``, ``num_classes``, ``loss_kind``).
 
 Examples:
   >>> import math
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
@@ -35,33 +36,35 @@ __all__ = ["DEFAULT_PRUNE", "SweepResult", "SweepRun", "as_history", "lr_sweep",
 #: Diagnosis codes that prune a run.
 DEFAULT_PRUNE = ("diverged", "lr_too_high")
 STAGES = ("coarse", "fine")
-_HISTORY_KEYS = ("epochs", "train_loss", "val_loss", "train_acc", "val_acc", "lr", "x_unit", "num_classes",
-                 "loss_kind", "metric_name", "source")
+_META_KEYS = ("x_unit", "num_classes", "loss_kind", "metric_name", "source")
 _METRICS = ("val_loss", "train_loss", "val_acc", "train_acc")
 
 
 def as_history(history: Any, *, source: str = "") -> CurveHistory:
-    """A :class:`CurveHistory` from a history or a dict of lists (``epochs`` defaults to 1, 2, ...).
+    """A :class:`CurveHistory` from what a ``train_fn`` returned: a history, or anything
+    :func:`lrfinder.diagnose.read_history` reads (a dict of lists with Keras/Lightning-style names such as ``loss``,
+    ``val_accuracy``; a list of row dicts; a Keras ``History``). The dict may also carry ``x_unit``,
+    ``num_classes``, ``loss_kind``, ``metric_name`` and ``source``.
 
     Examples:
-      >>> as_history({"train_loss": [2.0, 1.0]}).epochs.tolist()
-      [1.0, 2.0]
+      >>> h = as_history({"loss": [2.0, 1.0], "val_accuracy": [0.5, 0.7], "x_unit": "step"})
+      >>> h.train_loss.tolist(), h.val_acc.tolist(), h.x_unit
+      ([2.0, 1.0], [0.5, 0.7], 'step')
     """
     if isinstance(history, CurveHistory):
         return history
-    if not isinstance(history, Mapping):
+    from .diagnose.readers import read_history
+
+    meta: dict[str, Any] = {}
+    if isinstance(history, Mapping):
+        meta = {k: history[k] for k in _META_KEYS if k in history}
+        history = {k: v for k, v in history.items() if k not in meta}
+    elif not isinstance(history, (list, tuple)) and not hasattr(history, "history"):
         raise TypeError(f"train_fn must return a CurveHistory or a dict of lists, got {type(history).__name__}")
-    unknown = sorted(set(history) - set(_HISTORY_KEYS))
-    if unknown:
-        raise ValueError(f"history has unknown key(s) {unknown}; known: {list(_HISTORY_KEYS)}")
-    series = [k for k in _METRICS + ("lr",) if history.get(k) is not None]
-    if not series:
-        raise ValueError("history needs train_loss or val_loss (lists of per-epoch values); got neither")
-    n = len(history[series[0]])
-    kwargs = {k: v for k, v in history.items() if v is not None}
-    kwargs.setdefault("epochs", list(range(1, n + 1)))
-    kwargs.setdefault("source", source)
-    return CurveHistory(**kwargs)
+    h = read_history(history, num_classes=meta.get("num_classes"), loss_kind=meta.get("loss_kind"))
+    changes = {k: meta[k] for k in ("x_unit", "metric_name") if k in meta}
+    changes["source"] = meta.get("source", source or h.source)
+    return replace(h, **changes)
 
 
 # -- records -----------------------------------------------------------------------------------------------------

@@ -160,15 +160,20 @@ def test_bad_arguments(kwargs, exc, match):
 
 
 def test_bad_histories():
-    with pytest.raises(TypeError, match="train_fn must return a CurveHistory or a dict of lists, got list"):
-        lr_sweep(lambda lr, e: [1.0], lrs=[0.1], diagnose_fn=healthy)
-    with pytest.raises(ValueError, match=r"unknown key\(s\) \['loss'\]"):
-        lr_sweep(lambda lr, e: {"loss": [1.0]}, lrs=[0.1], diagnose_fn=healthy)
+    with pytest.raises(TypeError, match="train_fn must return a CurveHistory or a dict of lists, got float"):
+        lr_sweep(lambda lr, e: 0.5, lrs=[0.1], diagnose_fn=healthy)
+    assert as_history([2.0, 1.0]).train_loss.tolist() == [2.0, 1.0]  # a bare list is a loss series
+    with pytest.raises(ValueError, match="no loss column found"):
+        lr_sweep(lambda lr, e: {"score": [1.0]}, lrs=[0.1], diagnose_fn=healthy)
     with pytest.raises(ValueError, match="metric 'val_loss' is not in the history"):
         lr_sweep(lambda lr, e: {"train_loss": [1.0]}, lrs=[0.1], metric="val_loss", diagnose_fn=healthy)
     with pytest.raises(TypeError, match="train_fn must be callable"):
         lr_sweep(3, lrs=[0.1])
-    assert as_history({"val_loss": [1.0, 2.0], "x_unit": "step"}).x_unit == "step"
+    keras = as_history({"loss": [1.0, 0.5], "val_accuracy": [0.4, 0.6], "x_unit": "step", "num_classes": 3})
+    assert keras.train_loss.tolist() == [1.0, 0.5] and keras.val_acc.tolist() == [0.4, 0.6]
+    assert keras.x_unit == "step" and keras.num_classes == 3
+    rows = as_history([{"epoch": 1, "loss": 2.0}, {"epoch": 2, "loss": 1.0}], source="rows")
+    assert rows.train_loss.tolist() == [2.0, 1.0] and rows.source == "rows"
 
 
 def test_json_round_trip_table_and_progress(tmp_path):
