@@ -155,6 +155,7 @@ def find_lr(
     check_every: int | None = None,
     cache: str = "memory",
     progress: bool = True,
+    repeats: int = 1,
 ) -> RangeTestResult:
     """Run an LR range test and return its record; the model, optimizer, scaler and RNG are left exactly as found.
 
@@ -180,12 +181,19 @@ def find_lr(
       cache: where the snapshot for the restore lives: ``"memory"`` (CPU RAM) or ``"disk"`` (a private temporary
         directory, removed afterwards).
       progress: show a tqdm progress bar with step, LR and smoothed loss.
+      repeats: run this many range tests with different batch orders and average their losses step-wise (the
+        per-test losses and the spread of their suggestions are kept in the result; see ``lrfinder.repeats``).
 
     Raises:
       ValueError, TypeError: bad arguments, an empty loader, a non-finite loss at step 0, a batch or output that
         cannot be turned into a loss. An exception from your own code propagates unchanged, after the state is
         restored, with the steps recorded so far attached as ``exc.partial_result``.
     """
+    if isinstance(repeats, bool) or repeats != 1:  # k tests averaged: a thin loop over this function
+        arguments = {k: v for k, v in locals().items() if k != "repeats"}
+        from .repeats import repeat_range_test
+
+        return repeat_range_test(find_lr, arguments, repeats)
     _validate_args(
         start_lr, end_lr, num_iter, mode, accumulation_steps, clip_grad_norm, amp, diverge_threshold, check_every, cache
     )

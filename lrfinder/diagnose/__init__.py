@@ -19,6 +19,7 @@ from .._lazy import lazy_exports
 _EXPORTS: dict[str, str] = {
     "CODES": ".records",
     "SEVERITIES": ".records",
+    "diagnose": ".rules",
     "CurveHistory": ".records",
     "CurveMonitor": ".monitor",
     "Finding": ".records",
@@ -38,3 +39,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .plotting import plot_diagnosis
     from .readers import find_logs, read_histories, read_history
     from .records import CODES, SEVERITIES, CurveHistory, Finding, Report
+    from .rules import diagnose
