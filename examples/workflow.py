@@ -56,47 +56,59 @@ def make_loader(x, y, seed: int = SEED, shuffle: bool = True):
     )
 
 
-def train(lr: float, epochs: int, *, schedule=None, seed: int = SEED) -> dict:
-    """Train a fresh model; per-step training loss and LR, validation loss/accuracy after every epoch."""
+def train(lr: float, epochs: int, *, schedule=None, seed: int = SEED, points_per_epoch: int = 4) -> dict:
+    """Train a fresh model. Logs the training loss averaged since the last point (and the LR) ``points_per_epoch``
+    times an epoch, and the validation loss/accuracy at the end of every epoch (NaN at the other points)."""
     (xt, yt), (xv, yv) = make_data(seed)
     model = make_model(seed)
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
     loader = make_loader(xt, yt, seed)
     sched = schedule(opt, lr, epochs * len(loader)) if schedule is not None else None
-    h = {"train_loss": [], "val_loss": [], "val_acc": [], "lr": []}
+    every = math.ceil(len(loader) / points_per_epoch)
+    h = {"step": [], "train_loss": [], "val_loss": [], "val_acc": [], "lr": []}
+    window: list[float] = []
+    step = 0
     for _ in range(epochs):
         model.train()
-        for xb, yb in loader:
-            h["lr"].append(opt.param_groups[0]["lr"])
+        for i, (xb, yb) in enumerate(loader):
+            h_lr = opt.param_groups[0]["lr"]
             loss = nn.functional.cross_entropy(model(xb), yb)
             opt.zero_grad()
             loss.backward()
             opt.step()
             if sched is not None:
                 sched.step()
-            h["train_loss"].append(loss.item())
-            h["val_loss"].append(math.nan)
-            h["val_acc"].append(math.nan)
+            step += 1
+            window.append(loss.item())
+            if len(window) == every or i == len(loader) - 1:
+                for key, value in (("step", step), ("train_loss", sum(window) / len(window)), ("lr", h_lr),
+                                   ("val_loss", math.nan), ("val_acc", math.nan)):
+                    h[key].append(value)
+                window.clear()
         model.eval()
         with torch.no_grad():
             out = model(xv)
             h["val_loss"][-1] = nn.functional.cross_entropy(out, yv).item()
             h["val_acc"][-1] = (out.argmax(1) == yv).float().mean().item()
-    return {**h, "x_unit": "step", "num_classes": 3, "loss_kind": "cross_entropy"}
+    if points_per_epoch == 1:  # one point per epoch: an epoch-indexed history
+        h["epoch"] = list(range(1, epochs + 1))
+        del h["step"]
+    return {**h, "num_classes": 3, "loss_kind": "cross_entropy"}
 
 
 def plot_curves(histories: dict[str, dict], path: str) -> str:
     plt = require_matplotlib()
     fig, (ax_l, ax_a) = plt.subplots(1, 2, figsize=(10, 3.6))
     for (label, h), color in zip(histories.items(), ("tab:blue", "tab:orange")):
-        steps = range(1, len(h["train_loss"]) + 1)
-        ax_l.plot(steps, h["train_loss"], color=color, alpha=0.35, lw=0.8)
-        ends = [i + 1 for i, v in enumerate(h["val_loss"]) if not math.isnan(v)]
-        ax_l.plot(ends, [h["val_loss"][i - 1] for i in ends], color=color, marker="o", ms=3, label=f"{label}: val")
-        ax_a.plot(ends, [h["val_acc"][i - 1] for i in ends], color=color, marker="o", ms=3, label=label)
+        x = h["epoch"] if "epoch" in h else h["step"]
+        ends = [i for i, v in enumerate(h["val_loss"]) if not math.isnan(v)]
+        steps = [x[i] for i in ends]
+        ax_l.plot(x, h["train_loss"], color=color, alpha=0.5, lw=1, ls="--", label=f"{label}: train")
+        ax_l.plot(steps, [h["val_loss"][i] for i in ends], color=color, marker="o", ms=3, label=f"{label}: val")
+        ax_a.plot(steps, [h["val_acc"][i] for i in ends], color=color, marker="o", ms=3, label=label)
     ax_l.set_yscale("log")
-    ax_l.set(xlabel="step", ylabel="loss (faint: training, per step)", title="final runs: loss")
-    ax_a.set(xlabel="step", ylabel="validation accuracy", title="final runs: validation accuracy")
+    ax_l.set(xlabel="epoch", ylabel="loss", title="final runs: loss")
+    ax_a.set(xlabel="epoch", ylabel="validation accuracy", title="final runs: validation accuracy")
     for ax in (ax_l, ax_a):
         ax.grid(True, alpha=0.25)
         ax.legend(fontsize=8)
@@ -156,9 +168,10 @@ def main(argv=None) -> int:
                       steps, lr=lr, title=f"schedules from the finding (peak lr={lr:.3g}, {steps} steps)"),
         os.path.join(args.out, "workflow_schedules.png"), dpi=80,
     )
-    finals = {
-        f"constant lr={lr:.3g}": train(lr, epochs),
-        "warmup + cosine": train(lr, epochs, schedule=lambda o, peak, total: warmup_cosine(o, peak, total)),
+    finals = {  # logged once per epoch: the curves diagnosed here are epoch averages
+        f"constant lr={lr:.3g}": train(lr, epochs, points_per_epoch=1),
+        "warmup + cosine": train(lr, epochs, points_per_epoch=1,
+                                 schedule=lambda o, peak, total: warmup_cosine(o, peak, total)),
     }
     for label, h in finals.items():
         history = as_history(h, source=label)

@@ -35,6 +35,11 @@ __all__ = ["DEFAULT_PRUNE", "SweepResult", "SweepRun", "as_history", "lr_sweep",
 
 #: Diagnosis codes that prune a run.
 DEFAULT_PRUNE = ("diverged", "lr_too_high")
+#: Codes that can only hold from some LR upwards. A run flagged with one is pruned only if every run of its stage
+#: at a higher LR is flagged too: a flag below an unflagged LR is contradicted by the grid (noise, not the LR).
+MONOTONE_CODES = ("lr_too_high",)
+#: Runs whose metric is within this fraction of the best are reported as tied with it.
+TIE = 0.01
 STAGES = ("coarse", "fine")
 _META_KEYS = ("x_unit", "num_classes", "loss_kind", "metric_name", "source")
 _METRICS = ("val_loss", "train_loss", "val_acc", "train_acc")
@@ -279,6 +284,48 @@ def _prune_reason(history: CurveHistory, values: np.ndarray, report: Report | No
     return None
 
 
+def _monotone_flag(run: SweepRun, codes: Sequence[str], min_confidence: float):
+    if run.report is None:
+        return None
+    return next((f for f in run.report.findings if f.code in codes and f.confidence >= min_confidence), None)
+
+
+def _settle_monotone(stage_runs: list[SweepRun], prune: Sequence[str], min_confidence: float, metric: str
+                     ) -> tuple[list[SweepRun], list[str]]:
+    """Prune the stage's runs flagged with a monotone code (lr_too_high) from the lowest LR above which every run is
+    flagged; keep the others, with a note. If every run is flagged, prune none: the grid cannot tell."""
+    codes = [c for c in prune if c in MONOTONE_CODES]
+    live = sorted((r for r in stage_runs if r.kept), key=lambda r: r.lr)
+    flags = {id(r): _monotone_flag(r, codes, min_confidence) for r in live}
+    flagged = [r for r in live if flags[id(r)] is not None]
+    if not codes or not flagged:
+        return stage_runs, []
+    stage = stage_runs[0].stage
+    if len(flagged) == len(live):
+        code = flags[id(flagged[0])].code
+        return stage_runs, [
+            f"every {stage} run was diagnosed {code}, down to lr={live[0].lr:.3g}: either the whole grid is too high "
+            "(move it lower) or the curves are too noisy for the diagnostics (log losses averaged over several "
+            f"steps, not raw per-batch values); they were ranked on {metric} without pruning them for it"
+        ]
+    clean = max(r.lr for r in live if flags[id(r)] is None)
+    out, ignored = [], []
+    for r in stage_runs:
+        f = flags.get(id(r))
+        if f is not None and r.lr > clean:
+            r = replace(r, pruned=f"{f.code} ({f.confidence:.2f}): {f.evidence}")
+        elif f is not None:
+            ignored.append(r.lr)
+        out.append(r)
+    notes = []
+    if ignored:
+        notes.append(
+            f"{stage} run(s) at lr={', '.join(f'{v:.3g}' for v in ignored)} were diagnosed "
+            f"{', '.join(codes)} but a higher LR ({clean:.3g}) was not: not pruned for it"
+        )
+    return out, notes
+
+
 def _better(a: float, b: float, mode: str) -> bool:
     return a < b if mode == "min" else a > b
 
@@ -311,7 +358,9 @@ def lr_sweep(
 
     1. Coarse: ``coarse_points`` LRs evenly spaced in log over ``around``'s LR ± ``decades`` (or exactly ``lrs``),
        ``coarse_epochs`` each. Every history is diagnosed; runs with a non-finite metric, or a finding in ``prune``
-       (confidence >= ``min_confidence``), are pruned with the reason recorded.
+       (confidence >= ``min_confidence``), are pruned with the reason recorded. ``lr_too_high`` can only hold from
+       some LR upwards, so it prunes a run only if every run of the stage at a higher LR has it too, and none if
+       every run has it (the grid cannot tell then; a note says so).
     2. Fine: ``fine_points`` LRs from half a coarse step below the best ``keep`` surviving runs to half a step above
        them, ``fine_epochs`` each (``fine_points=0`` skips it). With ``keep=1`` and a metric that is unimodal in
        log LR, the optimum lies within that half step of the best coarse run; an odd ``fine_points`` re-runs it.
@@ -319,13 +368,15 @@ def lr_sweep(
 
     Args:
       train_fn: ``train_fn(lr, epochs) -> history`` trains from scratch (same seed each time) and returns the
-        history. Per-step histories give the diagnostics more to judge short runs on.
+        history. Log several points per epoch (``x_unit="step"``) so the diagnostics can judge short runs, each the
+        training loss averaged over the steps since the last point: raw per-batch losses read as oscillation.
       around: a range-test result (its suggestion is the centre) or an LR.
       metric: ``"val_loss"``, ``"train_loss"``, ``"val_acc"``, ``"train_acc"``; ``"auto"`` is ``val_loss`` when the
         histories have it, else ``train_loss``. ``mode`` (``"min"``/``"max"``) defaults from the name.
       score: compare runs on the ``"final"`` or the ``"best"`` value of ``metric``.
       diagnose_fn: ``history -> Report``; default :func:`lrfinder.diagnose.diagnose`.
-      on_run: called with each finished :class:`SweepRun` (progress reporting).
+      on_run: called with each :class:`SweepRun` as it finishes, for progress reporting (pruning for
+        ``lr_too_high`` is settled when its stage ends: the result's table is final).
     """
     if not callable(train_fn):
         raise TypeError(f"train_fn must be callable(lr, epochs) -> history, got {train_fn!r}")
@@ -368,7 +419,8 @@ def lr_sweep(
         final, best = _final_and_best(values, state["mode"])
         report = diagnose_fn(history)
         codes = tuple(f.code for f in report.findings)
-        reason = _prune_reason(history, values, report, prune, min_confidence)
+        hard = [c for c in prune if c not in MONOTONE_CODES]  # the monotone ones are settled per stage
+        reason = _prune_reason(history, values, report, hard, min_confidence)
         r = SweepRun(lr=lr, stage=stage, epochs=epochs, final=final, best=best, codes=codes, pruned=reason,
                      history=history, report=report)
         runs.append(r)
@@ -376,11 +428,20 @@ def lr_sweep(
             on_run(r)
         return r
 
+    notes: list[str] = []
+
+    def settle(stage: str) -> None:
+        mine = [r for r in runs if r.stage == stage]
+        if mine:
+            settled, more = _settle_monotone(mine, prune, min_confidence, state["metric"])
+            runs[len(runs) - len(mine):] = settled
+            notes.extend(more)
+
     for lr in grid:
         run(lr, coarse_epochs, "coarse")
+    settle("coarse")
     value = (lambda r: r.final) if score == "final" else (lambda r: r.best)
     m, md = state["metric"], state["mode"]
-    notes: list[str] = []
     coarse_ranked = _ranked(runs, value, md)
     fine_grid: list[float] = []
     if coarse_ranked and fine_points > 0:
@@ -391,6 +452,7 @@ def lr_sweep(
             math.sqrt(lo * hi)]
         for lr in fine_grid:
             run(lr, fine_epochs, "fine")
+        settle("fine")
     fine_ranked = _ranked([r for r in runs if r.stage == "fine"], value, md)
     ranked = fine_ranked or coarse_ranked
     config = {
@@ -430,13 +492,13 @@ def lr_sweep(
             f"the best coarse run is at the {side} LR of the grid ({best_coarse.lr:.3g}): the optimum may lie "
             "beyond it; widen decades or move the grid"
         )
-    if len(ranked) > 1 and math.isfinite(value(ranked[1])) and value(chosen) != 0:
-        gap = abs(value(ranked[1]) - value(chosen)) / abs(value(chosen))
-        if gap < 0.01:
-            a, b = sorted((chosen.lr, ranked[1].lr))
+    if len(ranked) > 1 and value(chosen) != 0:
+        tied = [r for r in ranked if abs(value(r) - value(chosen)) / abs(value(chosen)) < TIE]
+        if len(tied) > 1:
+            a, b = min(r.lr for r in tied), max(r.lr for r in tied)
             notes.append(
-                f"the two best runs differ by {gap:.2%} only: on one seed each, any LR from {a:.3g} to {b:.3g} is "
-                "as good on this evidence"
+                f"{len(tied)} {chosen.stage} runs are within {TIE:.0%} of the best, from lr={a:.3g} to {b:.3g}: on "
+                "one seed each, any LR in that range is as good on this evidence"
             )
     short = [r for r in runs if "insufficient_data" in r.codes]
     if short:

@@ -36,8 +36,9 @@ def _model(seed: int = 0) -> nn.Module:
     return nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 4))
 
 
-def make_train_fn(seed: int = 0):
-    """Train from scratch with SGD (momentum 0.9); per-step training loss, validation loss after each epoch."""
+def make_train_fn(seed: int = 0, log_every: int = 2):
+    """Train from scratch with SGD (momentum 0.9); the training loss averaged over every ``log_every`` steps, the
+    validation loss after each epoch (NaN at the other points)."""
     (xt, yt), (xv, yv) = _task(seed)
     bs = xt.shape[0] // STEPS_PER_EPOCH
 
@@ -45,7 +46,7 @@ def make_train_fn(seed: int = 0):
         model = _model(seed)
         opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
         g = torch.Generator().manual_seed(seed)
-        train, val = [], []
+        train, val, window = [], [], []
         for _ in range(epochs):
             perm = torch.randperm(xt.shape[0], generator=g)
             for i in range(STEPS_PER_EPOCH):
@@ -54,8 +55,11 @@ def make_train_fn(seed: int = 0):
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
-                train.append(loss.item())
-                val.append(math.nan)
+                window.append(loss.item())
+                if len(window) == log_every:
+                    train.append(sum(window) / len(window))
+                    val.append(math.nan)
+                    window = []
             with torch.no_grad():
                 val[-1] = nn.functional.cross_entropy(model(xv), yv).item()
         return {"train_loss": train, "val_loss": val, "x_unit": "step", "num_classes": 4,

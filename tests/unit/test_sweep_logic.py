@@ -65,6 +65,29 @@ def test_runs_flagged_by_the_diagnosis_or_non_finite_are_pruned_with_the_reason(
     assert "3 pruned (from lr=0.1: lr_too_high" in r.evidence
 
 
+def flag_lrs(*flagged: float):
+    def diagnose(history: CurveHistory) -> Report:
+        if any(math.isclose(history.lr[0], v) for v in flagged):
+            return Report(findings=(Finding("lr_too_high", 0.9, "error", "jittery", "lower the LR"),))
+        return healthy(history)
+
+    return diagnose
+
+
+def test_lr_too_high_below_an_unflagged_lr_is_not_pruned():
+    # 1e-3 is flagged (noise at a tiny LR, say) but 1e-2 is not: only the block above 1e-2 is pruned
+    r = lr_sweep(toy(), lrs=[1e-3, 1e-2, 1e-1, 1.0], fine_points=0, diagnose_fn=flag_lrs(1e-3, 1e-1, 1.0))
+    assert [x.kept for x in r.runs] == [True, True, False, False]
+    assert r.runs[0].codes == ("lr_too_high",)
+    assert any("run(s) at lr=0.001 were diagnosed lr_too_high but a higher LR (0.01) was not" in n for n in r.notes)
+
+
+def test_lr_too_high_everywhere_prunes_nothing_and_says_why():
+    r = lr_sweep(toy(), lrs=[1e-3, 1e-2, 1e-1], fine_points=0, diagnose_fn=flag_lrs(1e-3, 1e-2, 1e-1))
+    assert all(x.kept for x in r.runs) and r.chosen_lr == pytest.approx(1e-2)
+    assert any(n.startswith("every coarse run was diagnosed lr_too_high, down to lr=0.001") for n in r.notes)
+
+
 def test_low_confidence_findings_do_not_prune():
     r = lr_sweep(toy(), lrs=[1e-2, 1.0], fine_points=0, diagnose_fn=flag_above(0.05, confidence=0.3))
     assert all(x.kept for x in r.runs)
@@ -84,9 +107,10 @@ def test_best_at_the_edge_of_the_grid_is_noted():
 
 
 def test_near_ties_are_reported():
-    flat = lambda lr, epochs: {"val_loss": [1.0 + 1e-4 * math.log10(lr)] * epochs}  # noqa: E731
-    r = lr_sweep(flat, lrs=[1e-3, 1e-2], fine_points=0, diagnose_fn=healthy)
-    assert any("differ by 0.01% only" in n for n in r.notes)
+    flat = lambda lr, epochs: {"val_loss": [1.0 + 3e-3 * abs(math.log10(lr) + 2)] * epochs}  # noqa: E731
+    r = lr_sweep(flat, lrs=[1e-4, 1e-3, 1e-2, 1e-1, 1.0, 100.0], fine_points=0, diagnose_fn=healthy)
+    assert r.chosen_lr == pytest.approx(1e-2)
+    assert "5 coarse runs are within 1% of the best, from lr=0.0001 to 1: on one seed each" in " ".join(r.notes)
 
 
 def test_insufficient_data_and_the_chosen_runs_problems_are_noted():
