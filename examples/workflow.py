@@ -7,7 +7,7 @@
     5. finer grid, longer runs  /      lrfinder.sweep.lr_sweep
     6. read the learning curves        lrfinder.diagnose.diagnose, on a final run with a schedule from the finding
 
-Run:  python examples/workflow.py [--out DIR] [--quick]     (about a minute on one CPU core; --quick: seconds)
+Run:  python examples/workflow.py [--out DIR] [--quick]     (about 20 s on one CPU core; --quick: a few seconds)
 
 The task: three interleaved 2-D spirals (lrfinder's demo data, 5% label noise), 2,400 training and 600 validation
 points; the model: an MLP with BatchNorm trained with SGD (momentum 0.9), batch 64.

@@ -515,12 +515,14 @@ def lr_sweep(
 
 # -- plot --------------------------------------------------------------------------------------------------------
 def _chart_cap(values: np.ndarray, mode: str) -> float:
-    """Where the metric axis stops: a diverged run must not flatten the runs worth comparing."""
-    if values.size == 0:
+    """Where the metric axis stops, so that a diverged run does not flatten the runs worth comparing: two decades
+    above the best of positive losses (drawn on a log axis), else ten median spreads from the best."""
+    if values.size == 0 or mode == "max":
         return math.inf if mode == "min" else -math.inf
-    best = float(values.min() if mode == "min" else values.max())
-    spread = abs(float(np.median(values)) - best)
-    return best + 10 * spread + 1e-12 if mode == "min" else best - 10 * spread - 1e-12
+    best = float(values.min())
+    if best > 0:
+        return 100.0 * best
+    return best + 10 * abs(float(np.median(values)) - best) + 1e-12
 
 
 def _clip(value: float, cap: float, mode: str) -> float:
@@ -565,6 +567,8 @@ def plot_sweep(result: SweepResult, axes=None, *, stage: str | None = None):
     if result.chosen_lr is not None:
         ax_m.axvline(result.chosen_lr, color="tab:red", ls="--", lw=1.2, label=f"chosen lr={result.chosen_lr:.2g}")
     ax_m.set_xscale("log")
+    if result.mode == "min" and finite.size and finite.min() > 0:
+        ax_m.set_yscale("log")
     ax_m.set_xlabel("learning rate (log scale)")
     ax_m.set_ylabel(f"{result.score} {result.metric}")
     ax_m.set_title("LR sweep: metric vs LR", fontsize=10)
