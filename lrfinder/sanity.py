@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from ._batches import LossComputer, move_to_device
+from ._checks import fraction, int_at_least, positive
 from ._jsonio import JsonRecord, finite_or_none, nan_if_none
 from ._state import preserved_state
 from .engine import _describe_optimizer, _model_device
@@ -252,22 +253,6 @@ def _loss_kind(criterion: Any) -> str | None:
     return None
 
 
-def _real_in(value: Any, name: str, low: float, high: float | None = None) -> float:
-    ok = isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value) and value > low
-    if ok and high is not None:
-        ok = value < high
-    if not ok:
-        rule = f"> {low}" if high is None else f"in ({low}, {high})"
-        raise ValueError(f"{name} must be a finite number {rule}, got {name}={value!r}")
-    return float(value)
-
-
-def _positive_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {name}={value!r}")
-    return int(value)
-
-
 def _is_batch(obj: Any) -> bool:
     """A tensor, a dict, or a tuple/list holding a tensor; a list of tuples is a list of batches."""
     if isinstance(obj, (torch.Tensor, Mapping)):
@@ -430,12 +415,12 @@ def check_initial_loss(
       tolerance: ``(low, high)`` bounds on ``loss / expected`` for the verdict ``fine``.
     """
     device = _model_device(model)
-    num_batches = _positive_int(num_batches, "num_batches")
+    num_batches = int_at_least(num_batches, "num_batches", 1)
     if num_classes is not None:
         if isinstance(num_classes, bool) or not isinstance(num_classes, Integral) or num_classes < 2:
             raise ValueError(f"num_classes must be None or an integer >= 2, got num_classes={num_classes!r}")
     if expected is not None:
-        _real_in(expected, "expected", 0.0)
+        positive(expected, "expected")
     if (
         not isinstance(tolerance, Sequence)
         or len(tolerance) != 2
@@ -613,17 +598,17 @@ def overfit_small_batch(
       target: success when the loss reaches this fraction of its initial value.
     """
     device = _model_device(model)
-    steps = _positive_int(steps, "steps")
-    target = _real_in(target, "target", 0.0, 1.0)
+    steps = int_at_least(steps, "steps", 1)
+    target = fraction(target, "target", open_low=True, open_high=True)
     if num_samples is not None:
-        num_samples = _positive_int(num_samples, "num_samples")
+        num_samples = int_at_least(num_samples, "num_samples", 1)
     if isinstance(lr, RangeTestResult):
         s = lr.suggestion
         if s.lr is None:
             raise ValueError(f"lr: the range test gave no suggestion ({s.reason}); pass an LR explicitly")
         lr = s.lr
     if lr is not None:
-        lr = _real_in(lr, "lr", 0.0)
+        lr = positive(lr, "lr")
     compute = LossComputer(criterion=criterion, step_fn=step_fn)
     losses: list[float] = []
     silent: list[str] = []

@@ -34,13 +34,14 @@ import functools
 import math
 from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
-from numbers import Integral, Real
+from numbers import Real
 from typing import Any, Union
 
 import numpy as np
 import torch
 from torch.optim import lr_scheduler as _lrs
 
+from ._checks import fraction, int_at_least, positive
 from .records import RangeTestResult
 
 __all__ = [
@@ -79,29 +80,8 @@ DEFAULT_WARMUP_START = 0.01
 
 
 # -- validation ------------------------------------------------------------------------------------------------
-def _int_at_least(value: Any, name: str, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {name}={value!r}")
-    return int(value)
-
-
-def _positive(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real) or not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a finite number > 0, got {name}={value!r}")
-    return float(value)
-
-
-def _fraction(value: Any, name: str, *, open_low: bool = False, open_high: bool = False) -> float:
-    ok = isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
-    ok = ok and (value > 0 if open_low else value >= 0) and (value < 1 if open_high else value <= 1)
-    if not ok:
-        lo, hi = ("(" if open_low else "["), (")" if open_high else "]")
-        raise ValueError(f"{name} must be in {lo}0, 1{hi}, got {name}={value!r}")
-    return float(value)
-
-
 def _step(t: Any) -> int:
-    return _int_at_least(t, "step", 0)
+    return int_at_least(t, "step", 0)
 
 
 # -- LRs per param group -------------------------------------------------------------------------------------------
@@ -141,7 +121,7 @@ def group_lrs(optimizer: torch.optim.Optimizer, lr: LRSpec = None) -> tuple[floa
             )
         return tuple(s.lr * r for r in ratios)
     if isinstance(lr, Real) and not isinstance(lr, bool):
-        base = _positive(lr, "lr")
+        base = positive(lr, "lr")
         if n == 1:
             return (base,)
         if not current[0] > 0:
@@ -153,7 +133,7 @@ def group_lrs(optimizer: torch.optim.Optimizer, lr: LRSpec = None) -> tuple[floa
     if isinstance(lr, Sequence) and not isinstance(lr, str):
         if len(lr) != n:
             raise ValueError(f"lr must hold one LR per param group ({n}), got {len(lr)} values: {list(lr)!r}")
-        return tuple(_positive(v, f"lr[{i}]") for i, v in enumerate(lr))
+        return tuple(positive(v, f"lr[{i}]") for i, v in enumerate(lr))
     raise TypeError(f"lr must be a RangeTestResult, a number, one number per param group or None, got {lr!r}")
 
 
@@ -336,10 +316,10 @@ def one_cycle(
       >>> round(opt.param_groups[0]["lr"], 8)
       0.00012
     """
-    total_steps = _int_at_least(total_steps, "total_steps", 2)
-    pct_start = _fraction(pct_start, "pct_start", open_low=True, open_high=True)
-    _positive(div_factor, "div_factor")
-    _positive(final_div_factor, "final_div_factor")
+    total_steps = int_at_least(total_steps, "total_steps", 2)
+    pct_start = fraction(pct_start, "pct_start", open_low=True, open_high=True)
+    positive(div_factor, "div_factor")
+    positive(final_div_factor, "final_div_factor")
     if anneal_strategy not in ("cos", "linear"):
         raise ValueError(f"anneal_strategy must be 'cos' or 'linear', got anneal_strategy={anneal_strategy!r}")
     if three_phase and not pct_start < 0.5:
@@ -379,8 +359,8 @@ def with_warmup(
       >>> round(opt.param_groups[0]["lr"], 6)
       0.001
     """
-    warmup_steps = _int_at_least(warmup_steps, "warmup_steps", 1)
-    start_factor = _fraction(start_factor, "start_factor", open_low=True)
+    warmup_steps = int_at_least(warmup_steps, "warmup_steps", 1)
+    start_factor = fraction(start_factor, "start_factor", open_low=True)
     if not isinstance(scheduler, Scheduler):
         raise TypeError(f"scheduler must be a torch LR scheduler, got {type(scheduler).__name__}")
     if isinstance(scheduler, _lrs.OneCycleLR):
@@ -404,10 +384,10 @@ def warmup_cosine(
     ``min_lr`` (absolute, the same for every group, as torch's ``eta_min``) at ``total_steps``: ``LinearLR`` +
     ``CosineAnnealingLR`` in a ``SequentialLR`` (a bare ``CosineAnnealingLR`` when ``warmup_steps=0``). Closed form:
     :func:`warmup_cosine_lr`."""
-    total_steps = _int_at_least(total_steps, "total_steps", 1)
+    total_steps = int_at_least(total_steps, "total_steps", 1)
     if warmup_steps is None:
         warmup_steps = max(1, round(DEFAULT_WARMUP_FRACTION * total_steps)) if total_steps > 1 else 0
-    warmup_steps = _int_at_least(warmup_steps, "warmup_steps", 0)
+    warmup_steps = int_at_least(warmup_steps, "warmup_steps", 0)
     if warmup_steps >= total_steps:
         raise ValueError(
             f"warmup_steps must be < total_steps, got warmup_steps={warmup_steps!r}, total_steps={total_steps!r}"
@@ -432,19 +412,19 @@ def step_decay(
 ) -> Scheduler:
     """Multiply the LR by ``gamma`` every ``step_size`` steps (torch ``StepLR``; default: halve every quarter of
     ``total_steps``), or at each of ``milestones`` (``MultiStepLR``). Closed form: :func:`step_decay_lr`."""
-    total_steps = _int_at_least(total_steps, "total_steps", 1)
-    _fraction(gamma, "gamma", open_low=True)
+    total_steps = int_at_least(total_steps, "total_steps", 1)
+    fraction(gamma, "gamma", open_low=True)
     if milestones is not None:
         if step_size is not None:
             raise ValueError("pass step_size or milestones, not both")
-        ms = [_int_at_least(m, "milestones[i]", 1) for m in milestones]
+        ms = [int_at_least(m, "milestones[i]", 1) for m in milestones]
         if ms != sorted(set(ms)):
             raise ValueError(f"milestones must be strictly increasing, got milestones={list(milestones)!r}")
         _apply(optimizer, lr)
         return _lrs.MultiStepLR(optimizer, milestones=ms, gamma=float(gamma))
     if step_size is None:
         step_size = max(1, total_steps // 4)
-    step_size = _int_at_least(step_size, "step_size", 1)
+    step_size = int_at_least(step_size, "step_size", 1)
     _apply(optimizer, lr)
     return _lrs.StepLR(optimizer, step_size=step_size, gamma=float(gamma))
 
@@ -462,12 +442,12 @@ def exponential(
     """``lr * decay_rate ** (t / decay_steps)``; default ``decay_rate`` reaches ``final_ratio * lr`` at
     ``total_steps``. Per step: torch ``ExponentialLR``; with ``decay_steps > 1`` or ``staircase`` (floored exponent):
     ``LambdaLR``. Closed form: :func:`exponential_lr`."""
-    total_steps = _int_at_least(total_steps, "total_steps", 1)
-    decay_steps = _int_at_least(decay_steps, "decay_steps", 1)
+    total_steps = int_at_least(total_steps, "total_steps", 1)
+    decay_steps = int_at_least(decay_steps, "decay_steps", 1)
     if decay_rate is None:
-        _fraction(final_ratio, "final_ratio", open_low=True, open_high=True)
+        fraction(final_ratio, "final_ratio", open_low=True, open_high=True)
         decay_rate = final_ratio ** (decay_steps / total_steps)
-    decay_rate = _fraction(decay_rate, "decay_rate", open_low=True)
+    decay_rate = fraction(decay_rate, "decay_rate", open_low=True)
     _apply(optimizer, lr)
     if decay_steps == 1 and not staircase:
         return _lrs.ExponentialLR(optimizer, gamma=decay_rate)
@@ -478,8 +458,8 @@ def exponential(
 def polynomial(optimizer: torch.optim.Optimizer, lr: LRSpec, total_steps: int, *, power: float = 1.0) -> Scheduler:
     """torch ``PolynomialLR``: ``lr * (1 - t / total_steps) ** power``, 0 from ``total_steps`` on. Closed form:
     :func:`polynomial_lr`."""
-    total_steps = _int_at_least(total_steps, "total_steps", 1)
-    power = _positive(power, "power")
+    total_steps = int_at_least(total_steps, "total_steps", 1)
+    power = positive(power, "power")
     _apply(optimizer, lr)
     return _lrs.PolynomialLR(optimizer, total_iters=total_steps, power=power)
 
@@ -494,9 +474,9 @@ def linear(
 ) -> Scheduler:
     """torch ``LinearLR``: the LR goes linearly from ``lr * start_factor`` to ``lr * end_factor`` over
     ``total_steps`` (both factors in [0, 1], start > 0, as torch requires). Closed form: :func:`linear_lr`."""
-    total_steps = _int_at_least(total_steps, "total_steps", 1)
-    start_factor = _fraction(start_factor, "start_factor", open_low=True)
-    end_factor = _fraction(end_factor, "end_factor")
+    total_steps = int_at_least(total_steps, "total_steps", 1)
+    start_factor = fraction(start_factor, "start_factor", open_low=True)
+    end_factor = fraction(end_factor, "end_factor")
     _apply(optimizer, lr)
     return _lrs.LinearLR(optimizer, start_factor=start_factor, end_factor=end_factor, total_iters=total_steps)
 
@@ -507,10 +487,10 @@ def inverse_sqrt(
     """Inverse square root decay after a linear warmup (transformers), a ``LambdaLR``; ``warmup_steps`` defaults to
     5% of ``total_steps`` (the decay itself does not depend on ``total_steps``). Closed form:
     :func:`inverse_sqrt_lr`."""
-    total_steps = _int_at_least(total_steps, "total_steps", 1)
+    total_steps = int_at_least(total_steps, "total_steps", 1)
     if warmup_steps is None:
         warmup_steps = max(1, round(DEFAULT_WARMUP_FRACTION * total_steps))
-    warmup_steps = _int_at_least(warmup_steps, "warmup_steps", 1)
+    warmup_steps = int_at_least(warmup_steps, "warmup_steps", 1)
     _apply(optimizer, lr)
     return _lrs.LambdaLR(optimizer, functools.partial(_inv_sqrt_factor, warmup_steps=warmup_steps))
 
@@ -559,10 +539,10 @@ def _ratios_of(lr: LRSpec) -> tuple[float, tuple[float, ...]]:
             raise ValueError(f"lr: the range test gave no suggestion ({s.reason}); pass an LR explicitly")
         return float(s.lr), lr.group_lr_ratios
     if isinstance(lr, Real) and not isinstance(lr, bool):
-        return _positive(lr, "lr"), (1.0,)
+        return positive(lr, "lr"), (1.0,)
     if isinstance(lr, Sequence) and not isinstance(lr, str) and len(lr) > 0:
-        first = _positive(lr[0], "lr[0]")
-        return first, tuple(_positive(v, f"lr[{i}]") / first for i, v in enumerate(lr))
+        first = positive(lr[0], "lr[0]")
+        return first, tuple(positive(v, f"lr[{i}]") / first for i, v in enumerate(lr))
     raise TypeError(f"lr must be a RangeTestResult, a number, one number per param group or None, got {lr!r}")
 
 
@@ -577,7 +557,7 @@ def schedule_lrs(schedule: ScheduleLike, total_steps: int, *, lr: LRSpec = None,
       >>> schedule_lrs("step_decay", 8, lr=1.0).tolist()
       [1.0, 1.0, 0.5, 0.5, 0.25, 0.25, 0.125, 0.125]
     """
-    total_steps = _int_at_least(total_steps, "total_steps", 1)
+    total_steps = int_at_least(total_steps, "total_steps", 1)
     first, ratios = _ratios_of(lr)
     groups = [{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": first * r} for r in ratios]
     optimizer = torch.optim.SGD(groups, lr=first, momentum=0.9)

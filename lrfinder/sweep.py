@@ -22,11 +22,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from numbers import Integral, Real
+from numbers import Real
 from typing import Any, ClassVar
 
 import numpy as np
 
+from ._checks import int_at_least
 from ._jsonio import JsonRecord, finite_or_none, nan_if_none
 from .diagnose.records import CurveHistory, Report
 from .records import SCHEMA_VERSION, RangeTestResult, _check_schema
@@ -223,12 +224,6 @@ class SweepResult(JsonRecord):
 
 
 # -- the sweep ---------------------------------------------------------------------------------------------------
-def _int_at_least(value: Any, name: str, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {name}={value!r}")
-    return int(value)
-
-
 def _center_of(around: Any) -> float:
     if isinstance(around, RangeTestResult):
         s = around.suggestion
@@ -389,14 +384,14 @@ def lr_sweep(
         center = None
     else:
         center = _center_of(around)
-        coarse_points = _int_at_least(coarse_points, "coarse_points", 2)
+        coarse_points = int_at_least(coarse_points, "coarse_points", 2)
         if isinstance(decades, bool) or not isinstance(decades, Real) or not (0 < decades <= 6):
             raise ValueError(f"decades must be a number in (0, 6], got decades={decades!r}")
         grid = [center * 10**e for e in np.linspace(-decades, decades, coarse_points)]
-    coarse_epochs = _int_at_least(coarse_epochs, "coarse_epochs", 1)
-    fine_points = _int_at_least(fine_points, "fine_points", 0)
-    fine_epochs = _int_at_least(fine_epochs, "fine_epochs", 1)
-    keep = _int_at_least(keep, "keep", 1)
+    coarse_epochs = int_at_least(coarse_epochs, "coarse_epochs", 1)
+    fine_points = int_at_least(fine_points, "fine_points", 0)
+    fine_epochs = int_at_least(fine_epochs, "fine_epochs", 1)
+    keep = int_at_least(keep, "keep", 1)
     if metric != "auto" and metric not in _METRICS:
         raise ValueError(f"metric must be 'auto' or one of {_METRICS}, got metric={metric!r}")
     if mode is not None and mode not in ("min", "max"):

@@ -35,7 +35,8 @@ import numpy as np
 
 from .diagnose.records import CurveHistory, Report
 from .records import RangeTestResult
-from .sweep import DEFAULT_PRUNE, _center_of, _final_and_best, _int_at_least, _metric_series, _prune_reason, as_history
+from ._checks import int_at_least
+from .sweep import DEFAULT_PRUNE, _center_of, _final_and_best, _metric_series, _prune_reason, as_history
 
 __all__ = ["optuna_sweep"]
 
@@ -106,8 +107,8 @@ def optuna_sweep(
     if not callable(train_fn):
         raise TypeError(f"train_fn must be callable(lr, epochs, **params) -> history, got {train_fn!r}")
     low, high = _lr_bounds(around, lr_range, decades)
-    n_trials = _int_at_least(n_trials, "n_trials", 1)
-    epochs = _int_at_least(epochs, "epochs", 1)
+    n_trials = int_at_least(n_trials, "n_trials", 1)
+    epochs = int_at_least(epochs, "epochs", 1)
     if metric not in _METRIC_NAMES:
         raise ValueError(f"metric must be one of {_METRIC_NAMES}, got metric={metric!r}")
     if score not in ("final", "best"):

@@ -280,7 +280,7 @@ def test_overfit_bad_input():
     x, y = _data(d=2)
     with pytest.raises(ValueError, match="steps must be an integer >= 1"):
         overfit_small_batch(_mlp(d=2), (x, y), steps=0)
-    with pytest.raises(ValueError, match=r"target must be a finite number in \(0.0, 1.0\)"):
+    with pytest.raises(ValueError, match=r"target must be in \(0, 1\), got target=1.0"):
         overfit_small_batch(_mlp(d=2), (x, y), target=1.0)
     with pytest.raises(ValueError, match="optimizer must be 'adam', 'sgd'"):
         overfit_small_batch(_mlp(d=2), (x, y), optimizer="lbfgs")
