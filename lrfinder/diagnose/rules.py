@@ -418,7 +418,8 @@ def _plateau(c: _Curve) -> Finding | None:
         seg = a[s : s + w]
         level = float(np.median(seg))
         if (
-            level <= 0.1 * a[0]  # a wobble at a tiny fraction of the starting loss is not a plateau
+            level <= 0
+            or level <= 0.1 * a[0]  # a wobble at a tiny fraction of the starting loss is not a plateau
             or float(np.max(np.abs(seg / level - 1.0))) > 0.04
             or a[0] / level - 1.0 < 0.1
         ):
@@ -536,6 +537,11 @@ def diagnose(history: Any, *, num_classes: int | None = None, min_confidence: fl
     if not 0.0 <= min_confidence <= 1.0:
         raise ValueError(f"min_confidence must be in [0, 1], got min_confidence={min_confidence!r}")
     h = _as_history(history)
+    with np.errstate(all="ignore"):  # degenerate curves (zeros, huge values) are judged, not warned about
+        return _diagnose(h, num_classes, min_confidence)
+
+
+def _diagnose(h: CurveHistory, num_classes: int | None, min_confidence: float) -> Report:
     unit = h.x_unit
     base = dict(source=h.source, num_points=len(h), x_unit=unit)
     train, val = _finite_prefix(h.train_loss), _finite_prefix(h.val_loss)

@@ -139,7 +139,7 @@ values = st.one_of(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(deadline=None)
 @given(st.lists(values, max_size=120), st.sampled_from(SMOOTHERS))
 def test_any_curve_keeps_length_tail_and_gives_finite_values_before_it(xs, method):
     x = np.array(xs, dtype=float)

@@ -262,7 +262,7 @@ def curves(draw):
     return lrs, losses
 
 
-@settings(max_examples=80, deadline=None)
+@settings(deadline=None)
 @given(curves())
 def test_any_curve_gives_an_lr_in_range_or_a_reason(curve):
     lrs, losses = curve
