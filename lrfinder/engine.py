@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterable, Iterator
 from numbers import Integral, Real
 from typing import Any
 
-import numpy as np
 import torch
 
 from ._batches import LossComputer, move_to_device

@@ -6,14 +6,14 @@ different smoother or suggester never needs a re-run.
 
 from __future__ import annotations
 
-import json
 import math
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
+
+from ._jsonio import JsonRecord
 
 __all__ = ["CyclicBounds", "RangeTestResult", "Suggestion", "SCHEMA_VERSION"]
 
@@ -150,7 +150,7 @@ def _readonly(values: Any) -> np.ndarray:
 
 
 @dataclass(frozen=True, eq=False)
-class RangeTestResult:
+class RangeTestResult(JsonRecord):
     """The record of one LR range test: the LR and raw loss at every step, and how the test ran.
 
     ``lrs`` are the LRs of the first param group; group ``g`` ran at ``lrs * group_lr_ratios[g]``.
@@ -318,30 +318,3 @@ class RangeTestResult:
             if data.get("repeat_losses") is None
             else [[math.nan if v is None else v for v in row] for row in data["repeat_losses"]],
         )
-
-    def to_json_str(self) -> str:
-        # NaN/Infinity are written as JSON's common extension tokens (Python, JS's JSON5, pandas read them).
-        return json.dumps(self.to_dict(), indent=1)
-
-    @classmethod
-    def from_json_str(cls, text: str) -> RangeTestResult:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"not valid JSON: {exc}") from None
-        return cls.from_dict(data)
-
-    def to_json(self, path: str | os.PathLike[str]) -> None:
-        """Write the record to ``path`` as JSON (``schema_version`` included)."""
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(self.to_json_str())
-
-    @classmethod
-    def from_json(cls, path: str | os.PathLike[str]) -> RangeTestResult:
-        """Read a record written by :meth:`to_json`; no code is executed."""
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-        try:
-            return cls.from_json_str(text)
-        except ValueError as exc:
-            raise ValueError(f"{os.fspath(path)}: {exc}") from None
