@@ -5,7 +5,7 @@ diagnoses every public log in ../shared/real-curves (which must all be read with
 
 Run from the repository root:
 
-    python benchmarks/diagnose_quality.py                 # dev-curves + our induced set (tune and holdout parts)
+    python benchmarks/diagnose_quality.py                 # dev-curves, our induced set (tune / holdout), independent set
     python benchmarks/diagnose_quality.py --errors        # also list every mislabelled curve
     python benchmarks/diagnose_quality.py --markdown      # tables for docs/diagnostics-quality.md
 """
@@ -28,6 +28,7 @@ LABELS = ["healthy", "still_improving", "bad_init", "lr_too_high", "early_decay"
           "underfitting", "plateau"]
 DEV = ROOT / "tests" / "data" / "dev-curves"
 INDUCED = ROOT / "benchmarks" / "data" / "induced"
+INDEPENDENT = ROOT / "benchmarks" / "data" / "independent"
 REAL = ROOT.parent / "shared" / "real-curves"
 
 
@@ -36,7 +37,7 @@ def labelled(folder: Path, ids: set[str] | None = None) -> Iterable[tuple[str, s
         data = json.loads(path.read_text())
         if not isinstance(data, dict) or "labels" not in data or (ids is not None and data.get("id") not in ids):
             continue
-        hidden = ("labels", "induced", "relabel_note")
+        hidden = ("labels", "induced", "relabel_note", "check", "split")
         yield str(data.get("id", path.stem)), set(data["labels"]), {k: v for k, v in data.items() if k not in hidden}
 
 
@@ -102,6 +103,8 @@ def main() -> None:
         split = json.loads(split_file.read_text())
         sets.append(("induced, tuning part", list(labelled(INDUCED, set(split["tune"])))))
         sets.append(("induced, HELD-OUT part", list(labelled(INDUCED, set(split["holdout"])))))
+    if INDEPENDENT.exists():
+        sets.append(("independent set (108 curves, never used for tuning)", list(labelled(INDEPENDENT))))
     for name, curves in sets:
         s = score(curves)
         print(table(name, s))
