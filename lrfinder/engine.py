@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from ._batches import LossComputer, move_to_device
+from ._distributed import fetch_losses, resolve_distributed
 from ._state import CACHE_MODES, preserved_state
 from .ramp import lr_at, validate_ramp
 from .records import RangeTestResult
@@ -154,6 +155,7 @@ def find_lr(
     diverge_threshold: float | None = 4.0,
     check_every: int | None = None,
     cache: str = "memory",
+    distributed: bool | None = None,
     progress: bool = True,
 ) -> RangeTestResult:
     """Run an LR range test and return its record; the model, optimizer, scaler and RNG are left exactly as found.
@@ -179,7 +181,10 @@ def find_lr(
         CUDA, where losses stay on the device in between so the loop never waits for the GPU.
       cache: where the snapshot for the restore lives: ``"memory"`` (CPU RAM) or ``"disk"`` (a private temporary
         directory, removed afterwards).
-      progress: show a tqdm progress bar with step, LR and smoothed loss.
+      distributed: average the losses over the ranks of a ``torch.distributed`` job, so every rank records the
+        same losses, stops at the same step and gets the same suggestion (see docs/distributed.md). ``None``: when
+        ``model`` is wrapped in ``DistributedDataParallel``.
+      progress: show a tqdm progress bar with step, LR and smoothed loss (on rank 0 only when distributed).
 
     Raises:
       ValueError, TypeError: bad arguments, an empty loader, a non-finite loss at step 0, a batch or output that
@@ -190,6 +195,7 @@ def find_lr(
         start_lr, end_lr, num_iter, mode, accumulation_steps, clip_grad_norm, amp, diverge_threshold, check_every, cache
     )
     device = _model_device(model)
+    dist_ctx = resolve_distributed(model, distributed)
     if val_loader is not None and not isinstance(val_loader, Iterable):
         raise TypeError(f"val_loader must be iterable, got {type(val_loader).__name__}")
     if not isinstance(loader, Iterable):
@@ -232,8 +238,7 @@ def find_lr(
         start = len(host_losses)
         if upto <= start:
             return
-        source = val_losses if val_losses is not None else losses
-        chunk = source[start:upto].tolist()
+        chunk = fetch_losses(losses, val_losses, start, upto, dist_ctx)
         for offset, value in enumerate(chunk):
             host_losses.append(value)
             if state["stop_reason"] == "completed":
@@ -273,7 +278,7 @@ def find_lr(
 
     with preserved_state(model, optimizer, None if scaler_created else scaler, cache=cache):
         try:
-            if progress:
+            if progress and (dist_ctx is None or dist_ctx.is_main):
                 from tqdm.auto import tqdm
 
                 bar = tqdm(total=num_iter, desc="LR range test", unit="step", leave=False)
@@ -335,6 +340,8 @@ def find_lr(
             f"stopped: smoothed loss exceeded {diverge_threshold:g}x its best at step {state['stop_step']} "
             f"(lr={lr_at(state['stop_step'], start_lr, end_lr, num_iter, mode):.3g})"
         )
+    if dist_ctx is not None:
+        notes.append(f"losses averaged over the {dist_ctx.world_size} ranks of the process group")
     if scaler_created:
         notes.append("amp='fp16': used a fresh GradScaler (pass scaler=... to use yours)")
     return build()
