@@ -324,11 +324,7 @@ def find_lr(
                     if state["stop_reason"] != "completed":
                         break
         except BaseException as exc:
-            try:
-                partial = build("interrupted" if isinstance(exc, KeyboardInterrupt) else "error")
-                exc.partial_result = partial  # type: ignore[attr-defined]
-            except Exception:  # a broken device may not even give the losses back
-                pass
+            _attach_partial(exc, build, state["steps"], optimizer)
             raise
         finally:
             if bar is not None:
@@ -345,6 +341,23 @@ def find_lr(
     if scaler_created:
         notes.append("amp='fp16': used a fresh GradScaler (pass scaler=... to use yours)")
     return build()
+
+
+def _attach_partial(exc: BaseException, build: Callable[[str], RangeTestResult], steps: int, optimizer) -> None:
+    """Give the user the steps recorded so far (``exc.partial_result``) and a note on what happened."""
+    try:
+        exc.partial_result = build("interrupted" if isinstance(exc, KeyboardInterrupt) else "error")  # type: ignore[attr-defined]
+    except Exception:  # a broken device may not even give the losses back
+        pass
+    if hasattr(exc, "add_note"):  # Python >= 3.11
+        lr = optimizer.param_groups[0]["lr"]
+        note = (
+            f"lrfinder: the range test stopped at step {steps} (lr={float(lr):.3g}); model, optimizer and RNG state "
+            "were restored; the steps recorded so far are in exc.partial_result"
+        )
+        if isinstance(exc, torch.OutOfMemoryError):
+            note += "; out of memory: use a smaller batch with accumulation_steps, or cache='disk'"
+        exc.add_note(note)
 
 
 def _evaluate(model, val_loader, compute_loss, device, autocast) -> torch.Tensor:
