@@ -10,8 +10,10 @@ Same model, data, optimizer, LR ramp and number of steps for the three contestan
              divergence stop disabled (benchmark-only dependency: ``pip install --no-deps torch-lr-finder``)
 
 Timings are interleaved (a, b, c, a, b, c, ...) so that drift on a shared machine hits all three alike, and reported
-as ratios of medians within this one run. Peak memory is measured in a fresh subprocess per contestant (CPU peak RSS
-via ``getrusage``; ``torch.cuda.max_memory_allocated`` on CUDA).
+as ratios of medians within this one run (wall time, and process CPU time, which a busy machine disturbs less). Peak
+memory is measured in a fresh subprocess per contestant after one warm-up step (so the optimizer has its state): the
+growth of CPU peak RSS over the RSS at the start of the run (Linux: VmHWM reset through /proc/self/clear_refs; large
+blocks always mmap'd so that RSS tracks live memory), and ``torch.cuda.max_memory_allocated`` on CUDA.
 
 Usage:
   python benchmarks/speed.py                       # CPU, all models, timings + memory
@@ -180,21 +182,26 @@ def time_workload(name: str, device: torch.device, steps: int, repeats: int, con
     w = make_workload(name, device)
     init = {k: v.detach().clone() for k, v in w.model.state_dict().items()}
     times: dict[str, list[float]] = {c: [] for c in contestants}
+    cpu: dict[str, list[float]] = {c: [] for c in contestants}
     for rep in range(repeats + 1):  # the first round warms up caches and allocators and is not counted
         for c in contestants:
             w.model.load_state_dict(init)
             opt = w.make_optimizer(w.model)
             _sync(device)
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             CONTESTANTS[c](w, opt, steps, device)
             _sync(device)
             if rep > 0:
                 times[c].append(time.perf_counter() - t0)
+                cpu[c].append(time.process_time() - c0)
     med = {c: statistics.median(v) for c, v in times.items()}
-    out = {"model": name, "describe": w.describe, "steps": steps, "repeats": repeats, "median_s": med, "times_s": times}
+    med_cpu = {c: statistics.median(v) for c, v in cpu.items()}
+    out = {"model": name, "describe": w.describe, "steps": steps, "repeats": repeats, "median_s": med,
+           "median_cpu_s": med_cpu, "times_s": times, "cpu_s": cpu}
     for c in contestants:
         if c != "bare":
             out[f"{c}/bare"] = med[c] / med["bare"]
+            out[f"{c}/bare cpu"] = med_cpu[c] / med_cpu["bare"]
     # per-round ratios show the spread that the medians hide
     for c in contestants:
         if c != "bare":
@@ -213,8 +220,38 @@ def state_bytes(model: nn.Module, opt: torch.optim.Optimizer) -> int:
     return total
 
 
+def _status_kb(field: str) -> int | None:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def _reset_peak_rss() -> bool:
+    """Reset the peak-RSS mark to the current RSS (Linux: /proc/self/clear_refs), so the peak measured next
+    belongs to the run, not to imports and set-up."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _rss_bytes() -> int:
+    kb = _status_kb("VmRSS")
+    return (kb or 0) * 1024
+
+
 def _peak_rss_bytes() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kilobytes on Linux
+    kb = _status_kb("VmHWM")
+    if kb is None:
+        kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
+    return kb * 1024
 
 
 def memory_child(name: str, contestant: str, device: torch.device, steps: int, width: int) -> dict:
@@ -225,7 +262,10 @@ def memory_child(name: str, contestant: str, device: torch.device, steps: int, w
     opt.zero_grad(set_to_none=True)
     _sync(device)
     size = state_bytes(w.model, opt)
-    rss_before = _peak_rss_bytes()
+    if contestant == "tlf":
+        import torch_lr_finder  # noqa: F401  (imports matplotlib: not part of what its range test costs)
+    reset = _reset_peak_rss()
+    rss_before = _rss_bytes() if reset else _peak_rss_bytes()
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
         cuda_before = torch.cuda.memory_allocated(device)
@@ -241,19 +281,29 @@ def memory_child(name: str, contestant: str, device: torch.device, steps: int, w
     return out
 
 
-def measure_memory(name: str, device: torch.device, steps: int, repeats: int, width: int, contestants: list[str]) -> dict:
+def measure_memory(
+    name: str, device: torch.device, steps: int, repeats: int, width: int, contestants: list[str], glibc_default: bool
+) -> dict:
     runs: dict[str, list[dict]] = {c: [] for c in contestants}
     for _ in range(repeats):
         for c in contestants:
             cmd = [sys.executable, os.path.abspath(__file__), "--_memory-child", name, c, "--device", str(device),
                    "--steps", str(steps), "--width", str(width), "--threads", str(torch.get_num_threads())]
-            proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
+            env = dict(os.environ)
+            if not glibc_default:
+                # Large blocks always mmap'd (returned to the OS when freed), so that peak RSS tracks live memory
+                # and not where glibc's adaptive threshold happened to put earlier, freed blocks.
+                env["MALLOC_MMAP_THRESHOLD_"] = "65536"
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
             runs[c].append(json.loads(proc.stdout.strip().splitlines()[-1]))
     med = {c: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for c, rs in runs.items()}
     out = {"model": name, "width": width, "state_bytes": med["bare"]["state_bytes"], "median": med}
     for c in contestants:
         if c != "bare":
-            out[f"{c} rss overhead"] = med[c]["peak_rss"] - med["bare"]["peak_rss"]
+            # growth of the peak over the RSS at the start of the run, compared with the bare loop's
+            out[f"{c} rss overhead"] = (med[c]["peak_rss"] - med[c]["peak_rss_before"]) - (
+                med["bare"]["peak_rss"] - med["bare"]["peak_rss_before"]
+            )
             if device.type == "cuda":
                 out[f"{c} cuda overhead"] = med[c]["cuda_peak"] - med["bare"]["cuda_peak"]
     return out
@@ -273,6 +323,8 @@ def main(argv=None) -> int:
     p.add_argument("--width", type=int, default=2048, help="hidden width of the memory MLP (default 2048: ~6M params)")
     p.add_argument("--memory-steps", type=int, default=20)
     p.add_argument("--memory-repeats", type=int, default=3)
+    p.add_argument("--glibc-malloc", action="store_true",
+                   help="measure RSS with glibc's adaptive mmap threshold (noisier) instead of a fixed 64 KiB one")
     p.add_argument("--json", metavar="PATH", help="also write all figures to this JSON file")
     p.add_argument("--_memory-child", nargs=2, metavar=("MODEL", "CONTESTANT"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -298,21 +350,30 @@ def main(argv=None) -> int:
                     "memory": None}
     if device.type == "cuda":
         report["gpu"] = torch.cuda.get_device_name(device)
-    print(f"device={device} torch={torch.__version__} threads={args.threads} steps={args.steps} repeats={args.repeats}")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"device={device} torch={torch.__version__} threads={args.threads} steps={args.steps} repeats={args.repeats} "
+          f"cpus={os.cpu_count()} load={load:.1f}")
     if not args.no_time:
-        print(f"{'model':<12}{'bare s':>9}{'find_lr s':>11}{'tlf s':>9}{'find_lr/bare':>14}{'tlf/bare':>10}  per-round range")
+        print(f"{'model':<12}{'bare s':>9}{'find_lr s':>11}{'tlf s':>9}{'find_lr/bare':>14}{'tlf/bare':>10}"
+              f"{'(CPU time)':>12}{'':>10}  per-round find_lr/bare")
         for name in args.models.split(","):
             r = time_workload(name, device, args.steps, args.repeats, contestants)
             report["timing"].append(r)
             m = r["median_s"]
             tlf = f"{m['tlf']:9.3f}" if "tlf" in m else f"{'-':>9}"
             tlf_ratio = f"{r['tlf/bare']:10.3f}" if "tlf" in m else f"{'-':>10}"
+            tlf_cpu = f"{r['tlf/bare cpu']:10.3f}" if "tlf" in m else f"{'-':>10}"
             lo, hi = r["find_lr/bare range"]
             print(f"{name:<12}{m['bare']:9.3f}{m['find_lr']:11.3f}{tlf}{r['find_lr/bare']:14.3f}{tlf_ratio}"
-                  f"  find_lr/bare {lo:.3f}..{hi:.3f}   ({r['describe']})")
+                  f"{r['find_lr/bare cpu']:12.3f}{tlf_cpu}  {lo:.3f}..{hi:.3f}")
+    for r in report["timing"]:
+        print(f"  {r['model']}: {r['describe']}")
+    if report["timing"] and hasattr(os, "getloadavg"):
+        print(f"  load average at the end: {os.getloadavg()[0]:.1f}")
     if not args.no_memory:
         mem_contestants = ["bare", "find_lr", "find_lr_disk"] + (["tlf"] if "tlf" in contestants else [])
-        r = measure_memory(args.memory_model, device, args.memory_steps, args.memory_repeats, args.width, mem_contestants)
+        r = measure_memory(args.memory_model, device, args.memory_steps, args.memory_repeats, args.width, mem_contestants,
+                           args.glibc_malloc)
         report["memory"] = r
         print(f"peak memory, {args.memory_model} width {args.width}: model+grads+buffers+optimizer state = "
               f"{r['state_bytes'] / 2**20:.1f} MiB; bare peak RSS {r['median']['bare']['peak_rss'] / 2**20:.1f} MiB")

@@ -16,6 +16,7 @@ from torch import nn
 
 import lrfinder.engine
 from lrfinder import find_lr
+from tests.helpers import assert_same_state, bn_mlp, full_state
 
 pytestmark = [
     pytest.mark.gpu,
@@ -63,26 +64,17 @@ def _setup(seed=0):
     y = (x[:, :3].sum(1) > 0).long()
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=32, pin_memory=True)
     torch.manual_seed(seed)
-    model = nn.Sequential(nn.Linear(16, 64), nn.BatchNorm1d(64), nn.ReLU(), nn.Linear(64, 2)).cuda()
+    model = bn_mlp(d=16, classes=2, hidden=64).cuda()
     return model, loader
 
 
-def _state(model, optimizer):
-    return (
-        {k: v.clone() for k, v in model.state_dict().items()},
-        {pid: {k: v.clone() for k, v in s.items()} for pid, s in optimizer.state_dict()["state"].items()},
-        torch.cuda.get_rng_state(),
-    )
+def _state(model, optimizer, scaler=None):
+    return {**full_state(model, optimizer, scaler), "cuda_rng": torch.cuda.get_rng_state()}
 
 
 def _assert_restored(before, after):
-    for k in before[0]:
-        assert torch.equal(before[0][k], after[0][k]), k
-    assert before[1].keys() == after[1].keys()
-    for pid in before[1]:
-        for k in before[1][pid]:
-            assert torch.equal(before[1][pid][k], after[1][pid][k]), (pid, k)
-    assert torch.equal(before[2], after[2])
+    assert torch.equal(before.pop("cuda_rng"), after.pop("cuda_rng")), "CUDA RNG state changed"
+    assert_same_state(before, after)
 
 
 @pytest.mark.parametrize(
@@ -137,12 +129,9 @@ def test_amp_range_test_on_cuda(amp):
     model, loader = _setup()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     scaler = torch.amp.GradScaler("cuda") if amp == "fp16" else None
-    scale_before = None if scaler is None else scaler.state_dict()
-    before = _state(model, optimizer)
+    before = _state(model, optimizer, scaler)
     result = find_lr(model, loader, optimizer, nn.CrossEntropyLoss(), amp=amp, scaler=scaler, num_iter=40,
                      progress=False)
     assert result.num_steps >= 10 and result.config["amp"] == amp
     assert all(abs(v) < 100 for v in result.losses[:5])
-    _assert_restored(before, _state(model, optimizer))
-    if scaler is not None:
-        assert scaler.state_dict() == scale_before
+    _assert_restored(before, _state(model, optimizer, scaler))

@@ -19,6 +19,7 @@ import torch.multiprocessing as mp
 from torch import nn
 
 from lrfinder import find_lr
+from tests.helpers import assert_same_state, bn_mlp, full_state
 
 WORLD_SIZE = 2
 
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.skipif(
 
 def _model() -> nn.Module:
     torch.manual_seed(0)  # identical initial weights on every rank, as DDP expects
-    return nn.Sequential(nn.Linear(6, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, 3))
+    return bn_mlp(d=6, classes=3)
 
 
 def _shard(rank: int) -> torch.utils.data.DataLoader:
@@ -57,28 +58,6 @@ class _CountingBar:
         pass
 
 
-def _snapshot(model, optimizer):
-    return (
-        {k: v.clone() for k, v in model.state_dict().items()},
-        copy.deepcopy(optimizer.state_dict()),
-        torch.get_rng_state(),
-        [m.training for m in model.modules()],
-    )
-
-
-def _assert_same(before, after) -> None:
-    (sd0, opt0, rng0, modes0), (sd1, opt1, rng1, modes1) = before, after
-    assert sd0.keys() == sd1.keys()
-    for k in sd0:
-        assert torch.equal(sd0[k], sd1[k]), k
-    assert opt0["param_groups"] == opt1["param_groups"]
-    for pid, state in opt0["state"].items():
-        for k, v in state.items():
-            assert torch.equal(v, opt1["state"][pid][k]), (pid, k)
-    assert torch.equal(rng0, rng1)
-    assert modes0 == modes1
-
-
 def _worker(rank: int, init_file: str, out_dir: str) -> None:
     import tqdm.auto
 
@@ -104,12 +83,12 @@ def _worker(rank: int, init_file: str, out_dir: str) -> None:
         with torch.no_grad():
             local_first = criterion(probe(x), y).item()
 
-        before = _snapshot(model, optimizer)
+        before = full_state(model, optimizer)
         result = find_lr(
             model, loader, optimizer, criterion, start_lr=1e-4, end_lr=100.0, num_iter=40, diverge_threshold=3.0,
             check_every=4, progress=True,
         )
-        _assert_same(before, _snapshot(model, optimizer))
+        assert_same_state(before, full_state(model, optimizer))
 
         # A plain (not DDP) model on rank 0 only: auto mode must not wait for the other rank in a collective.
         solo = None
