@@ -9,7 +9,7 @@ Same model, data, optimizer, LR ramp and number of steps for the three contestan
   (c) tlf    ``torch_lr_finder.LRFinder(...).range_test(...)`` then ``.reset()`` (its snapshot and restore), with the
              divergence stop disabled (benchmark-only dependency: ``pip install --no-deps torch-lr-finder``)
 
-Timings are interleaved (a, b, c, a, b, c, ...) so that drift on a shared machine hits all three alike, and reported
+Timings are interleaved (a, b, c, b, c, a, c, a, b, ...: the order rotates every round) so that drift on a shared machine hits all three alike, and reported
 as ratios of medians within this one run (wall time, and process CPU time, which a busy machine disturbs less). Peak
 memory is measured in a fresh subprocess per contestant after one warm-up step (so the optimizer has its state): the
 growth of CPU peak RSS over the RSS at the start of the run (Linux: VmHWM reset through /proc/self/clear_refs; large
@@ -98,10 +98,15 @@ def _adamw(model):
 
 
 def make_workload(name: str, device: torch.device, *, width: int = 512) -> Workload:
-    """The benchmark's models: an MNIST-sized MLP, a CIFAR-sized CNN with BatchNorm, a small causal transformer LM."""
+    """The benchmark's models: a tiny MLP (overhead probe), an MNIST-sized MLP, a CIFAR-sized CNN with BatchNorm and
+    a small causal transformer LM."""
     g = torch.Generator().manual_seed(0)
     torch.manual_seed(0)
-    if name == "mlp":
+    if name == "tiny":  # so small that per-step framework overhead dominates: the harshest case for a finder
+        model = nn.Sequential(nn.Linear(32, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 4))
+        batches = [(torch.randn(32, 32, generator=g), torch.randint(0, 4, (32,), generator=g)) for _ in range(N_BATCHES)]
+        opt, desc = _sgd, "MLP 32-64-64-4, batch 32, SGD(momentum=0.9)"
+    elif name == "mlp":
         model = nn.Sequential(nn.Linear(784, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU(), nn.Linear(width, 10))
         batches = [(torch.randn(128, 784, generator=g), torch.randint(0, 10, (128,), generator=g)) for _ in range(N_BATCHES)]
         opt, desc = _sgd, f"MLP 784-{width}-{width}-10, batch 128, SGD(momentum=0.9)"
@@ -120,7 +125,7 @@ def make_workload(name: str, device: torch.device, *, width: int = 512) -> Workl
             batches.append((tokens[:, :-1].contiguous(), tokens[:, 1:].reshape(-1)))
         opt, desc = _adamw, "causal transformer LM, 2 layers, d=128, 4 heads, seq 32, vocab 1000, batch 8, AdamW"
     else:
-        raise ValueError(f"unknown model {name!r}; expected mlp, cnn or transformer")
+        raise ValueError(f"unknown model {name!r}; expected tiny, mlp, cnn or transformer")
     model.to(device)
     if device.type == "cuda":
         batches = [(x.pin_memory(), y.pin_memory()) for x, y in batches]
@@ -184,7 +189,8 @@ def time_workload(name: str, device: torch.device, steps: int, repeats: int, con
     times: dict[str, list[float]] = {c: [] for c in contestants}
     cpu: dict[str, list[float]] = {c: [] for c in contestants}
     for rep in range(repeats + 1):  # the first round warms up caches and allocators and is not counted
-        for c in contestants:
+        k = rep % len(contestants)  # rotate the order each round: no contestant always runs first or last
+        for c in contestants[k:] + contestants[:k]:
             w.model.load_state_dict(init)
             opt = w.make_optimizer(w.model)
             _sync(device)
@@ -312,7 +318,7 @@ def measure_memory(
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
-    p.add_argument("--models", default="mlp,cnn,transformer")
+    p.add_argument("--models", default="tiny,mlp,cnn,transformer")
     p.add_argument("--steps", type=int, default=100, help="optimizer steps per run (default 100)")
     p.add_argument("--repeats", type=int, default=7, help="timed rounds of (a, b, c) (default 7)")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: steadier on a shared box)")

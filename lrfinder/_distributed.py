@@ -1,17 +1,16 @@
 """Range tests inside a ``torch.distributed`` job, and the one place the range test copies losses to the host.
 
-Every rank runs the same LR ramp (a closed-form function of the step). At each host check the engine calls
-``fetch_losses``: without a process group that is one device-to-host copy of the new losses; in a distributed job the
-new losses of every rank are first gathered (one collective, asynchronous on CUDA: the host waits only at the copy it
-makes anyway) and averaged in a fixed rank order. So every rank holds bit-identical averaged losses, runs the same
-deterministic divergence check on them, stops at the same step and derives the same suggestion, with no extra
-collective for a stop flag. Only rank 0 shows a progress bar.
+Every rank runs the same LR ramp (a closed-form function of the step). The engine keeps each step's loss on the
+device and calls ``fetch_losses`` at each host check: without a process group that is one device-to-host copy of
+the new losses; in a distributed job the new losses of every rank are first gathered (one collective, asynchronous
+on CUDA: the host waits only at the copy it makes anyway) and averaged in a fixed rank order. So every rank holds
+bit-identical averaged losses, runs the same deterministic divergence check on them, stops at the same step and
+derives the same suggestion, with no extra collective for a stop flag. Only rank 0 shows a progress bar.
 
 Examples:
   >>> import torch
-  >>> losses = torch.tensor([3.0, 2.0, 1.0])
-  >>> fetch_losses(losses, None, 0, 2, None)
-  [3.0, 2.0]
+  >>> fetch_losses([torch.tensor(3.0), torch.tensor(2.0)], [torch.tensor(1.5), torch.tensor(1.0)], None)
+  ([3.0, 2.0], [1.5, 1.0])
   >>> resolve_distributed(torch.nn.Linear(2, 1), None) is None      # no process group: a plain range test
   True
 """
@@ -73,27 +72,22 @@ def resolve_distributed(model: torch.nn.Module, distributed: bool | None) -> Dis
 
 
 def fetch_losses(
-    losses: torch.Tensor, val_losses: torch.Tensor | None, start: int, upto: int, ctx: DistContext | None
-) -> list[float]:
-    """Steps ``[start, upto)`` of the losses the divergence check watches (``val_losses`` when given), on the host.
+    train: list[torch.Tensor], val: list[torch.Tensor] | None, ctx: DistContext | None
+) -> tuple[list[float], list[float] | None]:
+    """The per-step losses of the steps since the last check (0-d device tensors), as host floats.
 
-    This is the range test's only host synchronisation while it trains. In a distributed job the chunk of every
-    rank is gathered and averaged first, and the averages are written back into ``losses`` and ``val_losses`` so
-    the record holds them.
+    This is the range test's only host synchronisation while it trains: one stack and one copy for the whole
+    chunk. In a distributed job the chunks of all ranks are gathered (one collective) and averaged in rank order, in
+    float64 on the host, so every rank gets bit-identical averages.
     """
+    tensors = train if val is None else train + val
     if ctx is None:
-        source = losses if val_losses is None else val_losses
-        return source[start:upto].tolist()
-    n = upto - start
-    local = losses[start:upto] if val_losses is None else torch.cat([losses[start:upto], val_losses[start:upto]])
-    gathered = [torch.empty_like(local) for _ in range(ctx.world_size)]
-    torch.distributed.all_gather(gathered, local.contiguous(), group=ctx.group)
-    mean = gathered[0].clone()
-    for other in gathered[1:]:  # a fixed order: every rank computes bit-identical averages
-        mean += other
-    mean /= ctx.world_size
-    losses[start:upto] = mean[:n]
-    if val_losses is None:
-        return mean.tolist()
-    val_losses[start:upto] = mean[n:]
-    return mean[n:].tolist()
+        values = [tensors[0].item()] if len(tensors) == 1 else torch.stack(tensors).tolist()
+    else:
+        local = torch.stack(tensors)
+        gathered = [torch.empty_like(local) for _ in range(ctx.world_size)]
+        torch.distributed.all_gather(gathered, local, group=ctx.group)
+        per_rank = torch.stack(gathered).tolist()
+        values = [sum(column) / ctx.world_size for column in zip(*per_rank)]
+    n = len(train)
+    return values[:n], None if val is None else values[n:]

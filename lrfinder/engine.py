@@ -225,22 +225,34 @@ def find_lr(
     )
     params = [p for g in optimizer.param_groups for p in g["params"]]
 
-    losses = torch.full((num_iter,), math.nan, dtype=torch.float32, device=device)
-    val_losses = torch.full((num_iter,), math.nan, dtype=torch.float32, device=device) if val_loader is not None else None
-    host_losses: list[float] = []
+    losses: list[float] = []  # the record, on the host
+    val_losses: list[float] | None = None if val_loader is None else []
+    host_losses = losses if val_losses is None else val_losses  # what the stop check watches
+    # Loss sums of the steps since the last host check, still on the device: appending costs nothing per step,
+    # and one stack + copy per check brings them over (no per-step indexing into a device buffer).
+    pending: list[torch.Tensor] = []
+    pending_val: list[torch.Tensor] = []
     tracker = _StopTracker(diverge_threshold)
     state = {"steps": 0, "stop_reason": "completed", "stop_step": None}
     bar = None
     t0 = time.perf_counter()
 
-    def fetch(upto: int) -> None:
-        """Copy losses [len(host_losses), upto) to the host (one sync) and run the stop check over them."""
-        start = len(host_losses)
-        if upto <= start:
+    def drain(ctx) -> None:
+        """Move the pending losses to the host record: one sync (averaged over the ranks when ``ctx`` is set)."""
+        if not pending:
             return
-        chunk = fetch_losses(losses, val_losses, start, upto, dist_ctx)
-        for offset, value in enumerate(chunk):
-            host_losses.append(value)
+        train, val = fetch_losses(pending, None if val_losses is None else pending_val, ctx)
+        pending.clear()
+        pending_val.clear()
+        losses.extend(v / accumulation_steps for v in train)
+        if val_losses is not None:
+            val_losses.extend(val)
+
+    def fetch() -> None:
+        """Bring the steps since the last check to the host and run the stop check over them."""
+        start = len(host_losses)
+        drain(dist_ctx)
+        for offset, value in enumerate(host_losses[start:]):
             if state["stop_reason"] == "completed":
                 why = tracker.push(value)
                 if why is not None:
@@ -248,11 +260,12 @@ def find_lr(
 
     def build(stop_reason: str | None = None) -> RangeTestResult:
         n = state["steps"]
+        drain(None)  # steps after the last check (an interrupted test): this rank's own values, no collective
         lrs = [lr_at(i, start_lr, end_lr, num_iter, mode) for i in range(n)]
         return RangeTestResult(
             lrs=lrs,
-            losses=losses[:n].tolist(),
-            val_losses=None if val_losses is None else val_losses[:n].tolist(),
+            losses=losses[:n],
+            val_losses=None if val_losses is None else val_losses[:n],
             stop_reason=stop_reason or state["stop_reason"],
             stop_step=state["stop_step"],
             config={
@@ -305,14 +318,14 @@ def find_lr(
                     scaler.update()
                 else:
                     optimizer.step()
-                losses[step] = total / accumulation_steps
+                pending.append(total)
                 if val_losses is not None:
-                    val_losses[step] = _evaluate(model, val_loader, compute_loss, device, autocast)
+                    pending_val.append(_evaluate(model, val_loader, compute_loss, device, autocast))
                 state["steps"] = step + 1
                 if bar is not None:
                     bar.update(1)
                 if step == 0 or (step + 1) % check_every == 0 or step == num_iter - 1:
-                    fetch(step + 1)
+                    fetch()
                     if step == 0 and not math.isfinite(host_losses[0]):
                         raise ValueError(
                             f"the loss at step 0 (lr={start_lr:.3g}, before any update) is {host_losses[0]}: "
