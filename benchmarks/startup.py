@@ -61,20 +61,29 @@ def _run(code: str, env: dict[str, str]) -> tuple[float, int]:
     return time.perf_counter() - t0, proc.returncode
 
 
-def _heavy_modules(code: str, env: dict[str, str]) -> tuple[list[str], int, str]:
+_MARK = "STARTUP-PROBE "
+
+
+def _heavy_modules(code: str, env: dict[str, str]) -> tuple[list[str], int | None, str]:
+    """Run ``code`` and report the heavy modules it imported, its exit code (``None``: it crashed) and the error."""
     probe = (
-        "import sys, json\ncode = 0\ntry:\n"
+        "import sys, json\ncode, error = 0, ''\ntry:\n"
         + "".join(f"    {line}\n" for line in code.split("; "))
         + "except SystemExit as exc:\n    code = exc.code or 0\n"
-        + f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]), code, file=sys.stderr)\n"
+        + "except Exception as exc:\n    code, error = None, f'{type(exc).__name__}: {exc}'\n"
+        + f"print({_MARK!r} + json.dumps([[m for m in {HEAVY!r} if m in sys.modules], code, error]), file=sys.stderr)\n"
     )
     proc = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
-    last = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "[] 1"
-    mods, _, rc = last.rpartition(" ")
-    try:
-        return json.loads(mods), int(rc), ""
-    except ValueError:
-        return [], proc.returncode, last
+    for line in reversed(proc.stderr.splitlines()):
+        if line.startswith(_MARK):
+            mods, rc, error = json.loads(line[len(_MARK):])
+            return mods, rc, error
+    return [], None, proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}"
+
+
+_IN_PROCESS = (
+    "import time, torch\nt = time.perf_counter()\nimport lrfinder\nlrfinder.find_lr\nprint(time.perf_counter() - t)"
+)
 
 
 def main(argv=None) -> int:
@@ -88,11 +97,15 @@ def main(argv=None) -> int:
         info = {name: _heavy_modules(code, env) for name, code in cmds.items()}
         runnable = {name: code for name, code in cmds.items() if info[name][1] in (0, 1)}
         times: dict[str, list[float]] = {name: [] for name in runnable}
+        after_torch: list[float] = []  # import lrfinder + find_lr in a process that has imported torch already
         for rep in range(args.repeats + 1):
             for name, code in runnable.items():
                 t, _ = _run(code, env)
                 if rep:  # round 0 warms the file cache
                     times[name].append(t)
+            out = subprocess.run([sys.executable, "-c", _IN_PROCESS], env=env, capture_output=True, text=True)
+            if rep and out.returncode == 0:
+                after_torch.append(float(out.stdout.strip()))
     med = {name: statistics.median(v) for name, v in times.items()}
     torch_s = med["import torch"]
     print(f"python {sys.version.split()[0]}, {args.repeats} interleaved rounds, median wall time of a fresh process")
@@ -101,12 +114,16 @@ def main(argv=None) -> int:
     for name in cmds:
         mods, rc, err = info[name]
         if name not in runnable:
-            print(f"{name:<36}{'-':>9}{'-':>17}  not available (exit {rc}{': ' + err[:60] if err else ''})")
+            print(f"{name:<36}{'-':>9}{'-':>17}  not available ({err[:70] if err else f'exit {rc}'})")
             report["commands"][name] = {"available": False, "exit": rc}
             continue
         print(f"{name:<36}{med[name]:9.3f}{med[name] - torch_s:+17.3f}  {', '.join(mods) or '-'}")
         report["commands"][name] = {"available": True, "median_s": med[name], "minus_import_torch_s": med[name] - torch_s,
                                     "heavy_modules": mods, "exit": rc}
+    if after_torch:
+        report["lrfinder_after_torch_s"] = statistics.median(after_torch)
+        print(f"import lrfinder + lrfinder.find_lr after import torch, timed in-process: "
+              f"{report['lrfinder_after_torch_s']:.3f} s (median)")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=1)
