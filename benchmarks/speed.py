@@ -209,10 +209,11 @@ def time_workload(name: str, device: torch.device, steps: int, repeats: int, con
             out[f"{c}/bare"] = med[c] / med["bare"]
             out[f"{c}/bare cpu"] = med_cpu[c] / med_cpu["bare"]
             out[f"{c}/bare best"] = min(times[c]) / min(times["bare"])  # best-of-N: least disturbed by other load
-    # per-round ratios show the spread that the medians hide
+    # per-round (paired) ratios: their median cancels drift between rounds; their range shows the noise
     for c in contestants:
         if c != "bare":
             rs = sorted(t / b for t, b in zip(times[c], times["bare"]))
+            out[f"{c}/bare paired"] = statistics.median(rs)
             out[f"{c}/bare range"] = (rs[0], rs[-1])
     return out
 
@@ -361,20 +362,17 @@ def main(argv=None) -> int:
     print(f"device={device} torch={torch.__version__} threads={args.threads} steps={args.steps} repeats={args.repeats} "
           f"cpus={os.cpu_count()} load={load:.1f}")
     if not args.no_time:
-        print(f"{'':<12}{'median wall time':^29}{'median wall':^24}{'median CPU time':^22}{'best of N':^22}")
-        print(f"{'model':<12}{'bare s':>9}{'find_lr s':>11}{'tlf s':>9}{'find_lr/bare':>14}{'tlf/bare':>10}"
-              f"{'find_lr/bare':>13}{'tlf/bare':>9}{'find_lr/bare':>13}{'tlf/bare':>9}  per-round find_lr/bare")
+        print("ratios to the bare loop: wall = ratio of median wall times; paired = median of per-round ratios;")
+        print("cpu = ratio of median process CPU times; best = ratio of best-of-N wall times")
+        print(f"{'model':<13}{'run':<9}{'median s':>9}{'wall':>8}{'paired':>8}{'cpu':>8}{'best':>8}  per-round range")
         for name in args.models.split(","):
             r = time_workload(name, device, args.steps, args.repeats, contestants)
             report["timing"].append(r)
-            m = r["median_s"]
-            tlf = f"{m['tlf']:9.3f}" if "tlf" in m else f"{'-':>9}"
-            tlf_ratio = f"{r['tlf/bare']:10.3f}" if "tlf" in m else f"{'-':>10}"
-            tlf_cpu = f"{r['tlf/bare cpu']:9.3f}" if "tlf" in m else f"{'-':>9}"
-            tlf_best = f"{r['tlf/bare best']:9.3f}" if "tlf" in m else f"{'-':>9}"
-            lo, hi = r["find_lr/bare range"]
-            print(f"{name:<12}{m['bare']:9.3f}{m['find_lr']:11.3f}{tlf}{r['find_lr/bare']:14.3f}{tlf_ratio}"
-                  f"{r['find_lr/bare cpu']:13.3f}{tlf_cpu}{r['find_lr/bare best']:13.3f}{tlf_best}  {lo:.3f}..{hi:.3f}")
+            print(f"{name:<13}{'bare':<9}{r['median_s']['bare']:9.3f}")
+            for c in contestants[1:]:
+                lo, hi = r[f"{c}/bare range"]
+                print(f"{'':<13}{c:<9}{r['median_s'][c]:9.3f}" + "".join(
+                    f"{r[f'{c}/bare{k}']:8.3f}" for k in ("", " paired", " cpu", " best")) + f"  {lo:.3f}..{hi:.3f}")
     for r in report["timing"]:
         print(f"  {r['model']}: {r['describe']}")
     if report["timing"] and hasattr(os, "getloadavg"):
