@@ -27,6 +27,7 @@ import argparse
 import contextlib
 import io
 import json
+import math
 import os
 import resource
 import statistics
@@ -218,6 +219,34 @@ def time_workload(name: str, device: torch.device, steps: int, repeats: int, con
     return out
 
 
+def per_step_overhead(name: str, device: torch.device, short: int, long: int, repeats: int, contestants) -> dict:
+    """Fixed (per run) and per-step cost of each contestant over the bare loop, from best-of-N times at two run
+    lengths: interference from other load only ever adds time, so the minimum of many short runs is a steady
+    estimate of the undisturbed cost. per_step = slope between the two lengths; fixed = the rest."""
+    w = make_workload(name, device)
+    init = {k: v.detach().clone() for k, v in w.model.state_dict().items()}
+    best = {(c, n): math.inf for c in contestants for n in (short, long)}
+    for rep in range(repeats):
+        for n in (short, long):
+            k = rep % len(contestants)
+            for c in contestants[k:] + contestants[:k]:
+                w.model.load_state_dict(init)
+                opt = w.make_optimizer(w.model)
+                _sync(device)
+                t0 = time.perf_counter()
+                CONTESTANTS[c](w, opt, n, device)
+                _sync(device)
+                best[c, n] = min(best[c, n], time.perf_counter() - t0)
+    bare_step = (best["bare", long] - best["bare", short]) / (long - short)
+    out = {"model": name, "bare_step_s": bare_step, "short": short, "long": long, "repeats": repeats}
+    for c in contestants[1:]:
+        extra_short = best[c, short] - best["bare", short]
+        extra_long = best[c, long] - best["bare", long]
+        step = (extra_long - extra_short) / (long - short)
+        out[c] = {"per_step_s": step, "fixed_s": extra_short - short * step}
+    return out
+
+
 def state_bytes(model: nn.Module, opt: torch.optim.Optimizer) -> int:
     """Bytes of everything a snapshot copies: parameters, gradients, buffers and optimizer state tensors."""
     total = sum(p.numel() * p.element_size() for p in model.parameters())
@@ -326,6 +355,9 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: steadier on a shared box)")
     p.add_argument("--no-tlf", action="store_true", help="skip torch-lr-finder")
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory measurement")
+    p.add_argument("--overhead", metavar="MODELS", default="tiny",
+                   help="models for the per-step/fixed overhead estimate from best-of-N times ('' to skip; default tiny)")
+    p.add_argument("--overhead-repeats", type=int, default=40)
     p.add_argument("--no-time", action="store_true", help="skip the timings")
     p.add_argument("--memory-model", default="mlp", help="model for the memory measurement (default mlp)")
     p.add_argument("--width", type=int, default=2048, help="hidden width of the memory MLP (default 2048: ~6M params)")
@@ -377,6 +409,14 @@ def main(argv=None) -> int:
         print(f"  {r['model']}: {r['describe']}")
     if report["timing"] and hasattr(os, "getloadavg"):
         print(f"  load average at the end: {os.getloadavg()[0]:.1f}")
+    report["overhead"] = []
+    for name in filter(None, args.overhead.split(",")):
+        r = per_step_overhead(name, device, 10, 110, args.overhead_repeats, contestants)
+        report["overhead"].append(r)
+        print(f"overhead over the bare loop, {name} (bare step {r['bare_step_s'] * 1e6:.0f} us; best of "
+              f"{args.overhead_repeats} runs of {r['short']} and {r['long']} steps):")
+        for c in contestants[1:]:
+            print(f"  {c:<9} {r[c]['per_step_s'] * 1e6:+7.1f} us per step   {r[c]['fixed_s'] * 1e3:+7.2f} ms per run")
     if not args.no_memory:
         mem_contestants = ["bare", "find_lr", "find_lr_disk"] + (["tlf"] if "tlf" in contestants else [])
         r = measure_memory(args.memory_model, device, args.memory_steps, args.memory_repeats, args.width, mem_contestants,
