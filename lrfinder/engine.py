@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterable, Iterator
 from numbers import Integral, Real
 from typing import Any
 
-import numpy as np
 import torch
 
 from ._batches import LossComputer, move_to_device
@@ -157,6 +156,7 @@ def find_lr(
     cache: str = "memory",
     distributed: bool | None = None,
     progress: bool = True,
+    repeats: int = 1,
 ) -> RangeTestResult:
     """Run an LR range test and return its record; the model, optimizer, scaler and RNG are left exactly as found.
 
@@ -185,12 +185,19 @@ def find_lr(
         same losses, stops at the same step and gets the same suggestion (see docs/distributed.md). ``None``: when
         ``model`` is wrapped in ``DistributedDataParallel``.
       progress: show a tqdm progress bar with step, LR and smoothed loss (on rank 0 only when distributed).
+      repeats: run this many range tests with different batch orders and average their losses step-wise (the
+        per-test losses and the spread of their suggestions are kept in the result; see ``lrfinder.repeats``).
 
     Raises:
       ValueError, TypeError: bad arguments, an empty loader, a non-finite loss at step 0, a batch or output that
         cannot be turned into a loss. An exception from your own code propagates unchanged, after the state is
         restored, with the steps recorded so far attached as ``exc.partial_result``.
     """
+    if isinstance(repeats, bool) or repeats != 1:  # k tests averaged: a thin loop over this function
+        arguments = {k: v for k, v in locals().items() if k != "repeats"}
+        from .repeats import repeat_range_test
+
+        return repeat_range_test(find_lr, arguments, repeats)
     _validate_args(
         start_lr, end_lr, num_iter, mode, accumulation_steps, clip_grad_norm, amp, diverge_threshold, check_every, cache
     )

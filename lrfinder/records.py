@@ -6,16 +6,16 @@ different smoother or suggester never needs a re-run.
 
 from __future__ import annotations
 
-import json
 import math
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 
-__all__ = ["RangeTestResult", "Suggestion", "SCHEMA_VERSION"]
+from ._jsonio import JsonRecord
+
+__all__ = ["CyclicBounds", "RangeTestResult", "Suggestion", "SCHEMA_VERSION"]
 
 SCHEMA_VERSION = 1
 
@@ -37,7 +37,9 @@ class Suggestion:
     """A suggested LR with the evidence behind it, or no LR and the reason why.
 
     ``interval`` holds the LRs the suggester considers equally good; ``index`` is the step of the range test the
-    LR comes from. When ``lr`` is ``None``, ``reason`` tells the user what to change.
+    LR comes from. When ``lr`` is ``None``, ``reason`` tells the user what to change. ``caveats`` are warnings that
+    do not stop a suggestion (e.g. the loss was still falling at ``end_lr``); ``details`` holds the numbers behind
+    the evidence (e.g. ``lr_at_min``, ``slope_per_decade``) for programs.
     """
 
     method: str
@@ -47,6 +49,12 @@ class Suggestion:
     interval: tuple[float, float] | None
     evidence: str
     reason: str | None = None
+    caveats: tuple[str, ...] = ()
+    details: Mapping[str, float] = field(default_factory=dict, hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "caveats", tuple(str(c) for c in self.caveats))
+        object.__setattr__(self, "details", {str(k): float(v) for k, v in dict(self.details).items()})
 
     @property
     def ok(self) -> bool:
@@ -56,7 +64,8 @@ class Suggestion:
         if self.lr is None:
             return f"{self.method}: no suggestion ({self.reason})"
         band = f" (good from {self.interval[0]:.2g} to {self.interval[1]:.2g})" if self.interval else ""
-        return f"{self.method}: lr={self.lr:.3g}{band}; {self.evidence}"
+        caveats = "".join(f"; caveat: {c}" for c in self.caveats)
+        return f"{self.method}: lr={self.lr:.3g}{band}; {self.evidence}{caveats}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -67,6 +76,8 @@ class Suggestion:
             "interval": list(self.interval) if self.interval is not None else None,
             "evidence": self.evidence,
             "reason": self.reason,
+            "caveats": list(self.caveats),
+            "details": dict(self.details),
         }
 
     @classmethod
@@ -80,6 +91,55 @@ class Suggestion:
             interval=None if interval is None else (float(interval[0]), float(interval[1])),
             evidence=str(data.get("evidence", "")),
             reason=data.get("reason"),
+            caveats=tuple(data.get("caveats") or ()),
+            details=data.get("details") or {},
+        )
+
+
+@dataclass(frozen=True)
+class CyclicBounds:
+    """Minimum and maximum LR for a cyclical or one-cycle schedule, with the rule that produced them.
+
+    When the curve cannot support bounds, both are ``None`` and ``reason`` says what to change.
+
+    Examples:
+      >>> b = CyclicBounds(min_lr=4e-4, max_lr=1e-2, rule="max = lr at loss minimum / 3", evidence="...")
+      >>> CyclicBounds.from_dict(b.to_dict()) == b
+      True
+    """
+
+    min_lr: float | None
+    max_lr: float | None
+    rule: str
+    evidence: str
+    reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.max_lr is not None
+
+    def __str__(self) -> str:
+        if self.max_lr is None:
+            return f"cyclic bounds: none ({self.reason})"
+        return f"cyclic bounds: min_lr={self.min_lr:.3g}, max_lr={self.max_lr:.3g} ({self.rule}); {self.evidence}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "min_lr": self.min_lr,
+            "max_lr": self.max_lr,
+            "rule": self.rule,
+            "evidence": self.evidence,
+            "reason": self.reason,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CyclicBounds:
+        return cls(
+            min_lr=_float_or_none(data.get("min_lr")),
+            max_lr=_float_or_none(data.get("max_lr")),
+            rule=str(data.get("rule", "")),
+            evidence=str(data.get("evidence", "")),
+            reason=data.get("reason"),
         )
 
 
@@ -90,12 +150,14 @@ def _readonly(values: Any) -> np.ndarray:
 
 
 @dataclass(frozen=True, eq=False)
-class RangeTestResult:
+class RangeTestResult(JsonRecord):
     """The record of one LR range test: the LR and raw loss at every step, and how the test ran.
 
     ``lrs`` are the LRs of the first param group; group ``g`` ran at ``lrs * group_lr_ratios[g]``.
     ``val_losses`` (when a ``val_loader`` was given) are the held-out losses at each step; suggestions use them
     when present, since they are evaluated on the same batches at every step.
+    ``repeat_losses`` (from ``find_lr(..., repeats=k)``) holds the raw losses of each of the k range tests, one row
+    each, NaN after a run stopped; ``losses`` is then their step-wise mean.
 
     Examples:
       >>> r = RangeTestResult(lrs=[1e-3, 1e-2, 1e-1], losses=[2.0, 1.0, 3.0])
@@ -116,6 +178,7 @@ class RangeTestResult:
     device: str = "cpu"
     elapsed_s: float | None = None
     notes: tuple[str, ...] = ()
+    repeat_losses: np.ndarray | None = None
 
     schema_version: ClassVar[int] = SCHEMA_VERSION
     STOP_REASONS: ClassVar[tuple[str, ...]] = ("completed", "diverged", "non_finite", "interrupted", "error")
@@ -137,6 +200,14 @@ class RangeTestResult:
         object.__setattr__(self, "group_lr_ratios", tuple(float(r) for r in self.group_lr_ratios))
         object.__setattr__(self, "notes", tuple(str(n) for n in self.notes))
         object.__setattr__(self, "config", dict(self.config))
+        if self.repeat_losses is not None:
+            rep = _readonly(self.repeat_losses)
+            if rep.ndim != 2 or rep.shape[1] != lrs.size:
+                raise ValueError(
+                    f"repeat_losses must be 2-D with one row per repeat and one column per LR, got shape {rep.shape} "
+                    f"for {lrs.size} LRs"
+                )
+            object.__setattr__(self, "repeat_losses", rep)
 
     # -- derived views -------------------------------------------------------------------------------------------
     @property
@@ -152,7 +223,7 @@ class RangeTestResult:
         """The smoothed curve (see :func:`lrfinder.smoothing.smooth`)."""
         from .smoothing import DEFAULT_SMOOTHER, smooth
 
-        return smooth(self.curve, method=method or DEFAULT_SMOOTHER, **kwargs)
+        return smooth(self.curve, method=method or DEFAULT_SMOOTHER, lrs=self.lrs, **kwargs)
 
     def suggest(self, method: str = "default") -> Suggestion:
         """The suggestion of the suggester registered as ``method``."""
@@ -218,6 +289,7 @@ class RangeTestResult:
             "device": self.device,
             "elapsed_s": self.elapsed_s,
             "notes": list(self.notes),
+            "repeat_losses": None if self.repeat_losses is None else [floats(row) for row in self.repeat_losses],
         }
 
     @classmethod
@@ -242,31 +314,7 @@ class RangeTestResult:
             device=data.get("device", "cpu"),
             elapsed_s=data.get("elapsed_s"),
             notes=tuple(data.get("notes") or ()),
+            repeat_losses=None
+            if data.get("repeat_losses") is None
+            else [[math.nan if v is None else v for v in row] for row in data["repeat_losses"]],
         )
-
-    def to_json_str(self) -> str:
-        # NaN/Infinity are written as JSON's common extension tokens (Python, JS's JSON5, pandas read them).
-        return json.dumps(self.to_dict(), indent=1)
-
-    @classmethod
-    def from_json_str(cls, text: str) -> RangeTestResult:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"not valid JSON: {exc}") from None
-        return cls.from_dict(data)
-
-    def to_json(self, path: str | os.PathLike[str]) -> None:
-        """Write the record to ``path`` as JSON (``schema_version`` included)."""
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(self.to_json_str())
-
-    @classmethod
-    def from_json(cls, path: str | os.PathLike[str]) -> RangeTestResult:
-        """Read a record written by :meth:`to_json`; no code is executed."""
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-        try:
-            return cls.from_json_str(text)
-        except ValueError as exc:
-            raise ValueError(f"{os.fspath(path)}: {exc}") from None

@@ -5,14 +5,13 @@ Pure data, numpy only: importing this module must not import torch or matplotlib
 
 from __future__ import annotations
 
-import json
-import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 
+from .._jsonio import JsonRecord
 from ..records import SCHEMA_VERSION, _check_schema
 
 __all__ = ["CODES", "SEVERITIES", "CurveHistory", "Finding", "Report"]
@@ -167,7 +166,7 @@ class Finding:
 
 
 @dataclass(frozen=True)
-class Report:
+class Report(JsonRecord):
     """The findings for one history, most important first. ``healthy`` or ``insufficient_data`` stand alone."""
 
     findings: tuple[Finding, ...]
@@ -204,15 +203,6 @@ class Report:
             num_points=int(data.get("num_points", 0)),
             x_unit=data.get("x_unit", "epoch"),
         )
-
-    def to_json(self, path: str | os.PathLike[str]) -> None:
-        with open(path, "w", encoding="utf-8") as f:
-            json.dump(self.to_dict(), f, indent=1)
-
-    @classmethod
-    def from_json(cls, path: str | os.PathLike[str]) -> Report:
-        with open(path, encoding="utf-8") as f:
-            return cls.from_dict(json.load(f))
 
     def __str__(self) -> str:
         head = f"{self.source or 'history'} ({self.num_points} {self.x_unit}s)"

@@ -1,0 +1,770 @@
+"""Suggestion quality: do lrfinder's suggested LRs land where training is good?
+
+Ground truth per task: an exhaustive sweep of constant LRs (log-spaced, >= 12) x seeds, each trained for a fixed
+short budget and scored on held-out data (accuracy, or MSE for regression). The score curve (mean over seeds,
+interpolated in log-LR) gives the best LR and the *good band*: LRs scoring within 1 accuracy point (classifiers) or
+5% of the loss (regression) of the best. The sweep is cached in ``benchmarks/data/sweep_cache.json``.
+
+Then, for each task x range-test seed (model init and batch order), one LR range test with lrfinder's ``find_lr``
+and one with the ``torch-lr-finder`` package (its own ``range_test`` and ``plot(suggest_lr=True)``, on a copy of
+the same model, same data, same optimizer settings). Reported per method: in-band rate, median regret (in units of
+the band tolerance: 1.0 = the edge of the band) and seed-to-seed spread (max / min suggested LR per task).
+
+Everything is generated in code and runs on CPU (one thread). Usage, from the repository root::
+
+    PYTHONPATH=$PWD python benchmarks/suggestion_quality.py             # full run, prints the markdown tables
+    PYTHONPATH=$PWD python benchmarks/suggestion_quality.py --quick     # 2 tasks, 2 seeds: a smoke test
+    PYTHONPATH=$PWD python benchmarks/suggestion_quality.py --explore   # rule / smoother variants, dev + A + B
+
+torch-lr-finder is a benchmark-only dependency: ``pip install --no-deps torch-lr-finder`` (it needs only torch,
+numpy, matplotlib, tqdm and packaging, which lrfinder already has).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import copy
+import hashlib
+import io
+import json
+import math
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SWEEP_CACHE = os.path.join(HERE, "data", "sweep_cache.json")
+RANGE_CACHE = os.path.join(HERE, "data", "range_cache.json")
+SWEEP_SEEDS = (0, 1, 2)
+RANGE_SEEDS = (10, 11, 12, 13, 14)
+RANGE_TEST = dict(start_lr=1e-7, end_lr=10.0, num_iter=100)
+REPEATS = 3  # for the "find_lr(repeats=3)" row
+LONG_NUM_ITER = 200  # for the extra "num_iter=200" row (lrfinder only)
+ACC_TOL = 1.0  # accuracy points
+LOSS_TOL = 0.05  # relative
+
+
+# -- tasks ---------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Task:
+    name: str
+    kind: str  # "cls" (score: accuracy %) or "reg" (score: MSE)
+    make_data: Callable[[], tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]]
+    make_model: Callable[[], nn.Module]
+    make_opt: Callable[..., torch.optim.Optimizer]
+    opt_desc: str
+    sweep_lrs: tuple[float, ...]
+    steps: int = 300
+    batch: int = 64
+    group: str = "dev"  # "dev", "A", "B": used to choose the default; "C", "D": held out (see docs/benchmarks.md)
+    rev: int = 1  # bump when the task's data or model changes (invalidates its cache entries)
+
+    def key(self) -> str:
+        """Identifies the task's configuration in the caches (changes when the task's definition changes)."""
+        text = f"{self.name}|{self.kind}|{self.opt_desc}|{self.steps}|{self.batch}|v{self.rev}"
+        return hashlib.sha1(text.encode()).hexdigest()[:10]
+
+    def criterion(self) -> nn.Module:
+        return nn.CrossEntropyLoss() if self.kind == "cls" else nn.MSELoss()
+
+
+def _gen(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def _teacher_data(d: int = 16, classes: int = 4, n: int = 3000, seed: int = 1234):
+    g = _gen(seed)
+    x = torch.randn(n, d, generator=g)
+    w1 = torch.randn(d, 32, generator=g) / math.sqrt(d)
+    w2 = torch.randn(32, classes, generator=g) / math.sqrt(32)
+    logits = torch.tanh(x @ w1) @ w2 * 3
+    y = torch.argmax(logits + 0.3 * torch.randn(n, classes, generator=g), dim=1)  # a little label noise
+    return x[:2000], y[:2000], x[2000:], y[2000:]
+
+
+def _blobs_data(d: int = 20, classes: int = 3, n: int = 3000, seed: int = 99):
+    g = _gen(seed)
+    centres = torch.randn(classes, d, generator=g) * 0.35
+    y = torch.randint(0, classes, (n,), generator=g)
+    scale = torch.linspace(0.2, 3.0, d)  # badly conditioned inputs make the LR matter
+    x = (centres[y] + torch.randn(n, d, generator=g)) * scale
+    return x[:2000], y[:2000], x[2000:], y[2000:]
+
+
+def _shapes_data(n: int = 3000, size: int = 12, seed: int = 7):
+    """12x12 images of 4 shapes (horizontal bar, vertical bar, square outline, diagonal) at random places, noisy."""
+    g = _gen(seed)
+    imgs = torch.zeros(n, 1, size, size)
+    y = torch.randint(0, 4, (n,), generator=g)
+    pos = torch.randint(1, size - 6, (n, 2), generator=g)
+    ln = torch.randint(3, 6, (n,), generator=g)
+    for i in range(n):
+        r, c, k = int(pos[i, 0]), int(pos[i, 1]), int(ln[i])
+        if y[i] == 0:
+            imgs[i, 0, r, c : c + k] = 1
+        elif y[i] == 1:
+            imgs[i, 0, r : r + k, c] = 1
+        elif y[i] == 2:
+            imgs[i, 0, r : r + k, c] = 1
+            imgs[i, 0, r : r + k, c + k - 1] = 1
+            imgs[i, 0, r, c : c + k] = 1
+            imgs[i, 0, r + k - 1, c : c + k] = 1
+        else:
+            for j in range(k):
+                imgs[i, 0, r + j, c + j] = 1
+    imgs += 0.3 * torch.randn(n, 1, size, size, generator=g)
+    return imgs[:2000], y[:2000], imgs[2000:], y[2000:]
+
+
+def _count_seq_data(n: int = 3000, length: int = 16, vocab: int = 6, seed: int = 5):
+    """Token sequences (one-hot); label: does token 0 occur more often than token 1?"""
+    g = _gen(seed)
+    tok = torch.randint(0, vocab, (n, length), generator=g)
+    y = ((tok == 0).sum(1) > (tok == 1).sum(1)).long()
+    x = torch.nn.functional.one_hot(tok, vocab).float()
+    return x[:2000], y[:2000], x[2000:], y[2000:]
+
+
+def _order_seq_data(n: int = 3000, length: int = 12, vocab: int = 8, seed: int = 11):
+    """Token ids; label: does the first 3 come before the first 4 (both are planted)? Needs attention to order."""
+    g = _gen(seed)
+    tok = torch.randint(5, vocab, (n, length), generator=g)
+    a = torch.randint(0, length, (n,), generator=g)
+    b = (a + torch.randint(1, length, (n,), generator=g)) % length
+    idx = torch.arange(n)
+    tok[idx, a] = 3
+    tok[idx, b] = 4
+    y = (a < b).long()
+    return tok[:2000], y[:2000], tok[2000:], y[2000:]
+
+
+def _signal_seq_data(n: int = 3000, length: int = 20, seed: int = 21):
+    """Noisy 2-channel sequences; label: sign of a weighted running sum of channel 0 minus channel 1 (3 classes)."""
+    g = _gen(seed)
+    x = torch.randn(n, length, 2, generator=g)
+    w = torch.linspace(0.2, 1.0, length)
+    s = (x[:, :, 0] * w).sum(1) - 0.5 * (x[:, :, 1] * w.flip(0)).sum(1)
+    y = torch.bucketize(s, torch.tensor([-1.0, 1.0]))
+    return x[:2000], y[:2000], x[2000:], y[2000:]
+
+
+def _regression_data(d: int = 8, n: int = 3000, seed: int = 3):
+    g = _gen(seed)
+    x = torch.randn(n, d, generator=g)
+    w = torch.randn(d, 16, generator=g) / math.sqrt(d)
+    v = torch.randn(16, 1, generator=g) / 4
+    y = torch.sin(2 * x @ w) @ v * 4 + 0.5 * x[:, :1] + 0.1 * torch.randn(n, 1, generator=g)
+    y = (y - y[:2000].mean()) / y[:2000].std()
+    return x[:2000], y[:2000], x[2000:], y[2000:]
+
+
+def _teacher_images(n: int = 3000, size: int = 8, seed: int = 77):
+    """8x8 noise images labelled by a random teacher CNN (3 classes)."""
+    g = _gen(seed)
+    x = torch.randn(n, 1, size, size, generator=g)
+    k = torch.randn(6, 1, 3, 3, generator=g)
+    h = torch.relu(torch.nn.functional.conv2d(x, k, padding=1)).mean((2, 3))
+    h = (h - h.mean(0)) / h.std(0)  # centred, so that every class occurs
+    y = torch.argmax(h @ torch.randn(6, 3, generator=g), dim=1)
+    return x[:2000], y[:2000], x[2000:], y[2000:]
+
+
+def _recall_data(n: int = 3000, length: int = 10, vocab: int = 5, seed: int = 31):
+    """One-hot token sequences; label: the token at position 2 (the net must remember it to the end)."""
+    g = _gen(seed)
+    tok = torch.randint(0, vocab, (n, length), generator=g)
+    x = torch.nn.functional.one_hot(tok, vocab).float()
+    return x[:2000], tok[:2000, 2], x[2000:], tok[2000:, 2]
+
+
+def _majority_data(n: int = 3000, length: int = 12, vocab: int = 4, seed: int = 41):
+    """Token ids; label: the most frequent token (ties to the lowest id)."""
+    g = _gen(seed)
+    tok = torch.randint(0, vocab, (n, length), generator=g)
+    counts = torch.nn.functional.one_hot(tok, vocab).sum(1)
+    y = torch.argmax(counts * 10 - torch.arange(vocab), dim=1)
+    return tok[:2000], y[:2000], tok[2000:], y[2000:]
+
+
+def _friedman_data(n: int = 3000, seed: int = 8):
+    """Friedman #1 regression (5 informative of 10 uniform inputs), standardised target."""
+    g = _gen(seed)
+    x = torch.rand(n, 10, generator=g)
+    y = (10 * torch.sin(math.pi * x[:, 0] * x[:, 1]) + 20 * (x[:, 2] - 0.5) ** 2 + 10 * x[:, 3] + 5 * x[:, 4]
+         + torch.randn(n, generator=g)).unsqueeze(1)
+    y = (y - y[:2000].mean()) / y[:2000].std()
+    return x[:2000], y[:2000], x[2000:], y[2000:]
+
+
+def _gratings_data(n: int = 3000, size: int = 10, seed: int = 51):
+    """10x10 noisy sinusoidal gratings in 4 orientations with random phase and frequency; label: the orientation."""
+    g = _gen(seed)
+    y = torch.randint(0, 4, (n,), generator=g)
+    ang = y.float() * (math.pi / 4)
+    freq = 0.6 + 0.6 * torch.rand(n, generator=g)
+    phase = 2 * math.pi * torch.rand(n, generator=g)
+    r = torch.arange(size).float()
+    yy, xx = torch.meshgrid(r, r, indexing="ij")
+    proj = (torch.cos(ang)[:, None, None] * xx + torch.sin(ang)[:, None, None] * yy) * freq[:, None, None]
+    imgs = torch.sin(proj + phase[:, None, None]) + 2.0 * torch.randn(n, size, size, generator=g)
+    return imgs.unsqueeze(1)[:2000], y[:2000], imgs.unsqueeze(1)[2000:], y[2000:]
+
+
+def _spiral_data(n: int = 3000, arms: int = 3, seed: int = 61):
+    """2-D spirals (3 arms, noisy), lifted to 8 inputs by a fixed random linear map; label: the arm."""
+    g = _gen(seed)
+    y = torch.randint(0, arms, (n,), generator=g)
+    t = torch.rand(n, generator=g) * 3.0 + 0.3
+    th = t * 2.2 + y.float() * (2 * math.pi / arms)
+    x2 = torch.stack([t * torch.cos(th), t * torch.sin(th)], 1) + 0.15 * torch.randn(n, 2, generator=g)
+    x = x2 @ torch.randn(2, 8, generator=g)
+    return x[:2000], y[:2000], x[2000:], y[2000:]
+
+
+def _compare_seq_data(n: int = 3000, length: int = 10, vocab: int = 6, seed: int = 71):
+    """Token ids; label: does token 1 occur more often than token 2 (ties: no)?"""
+    g = _gen(seed)
+    tok = torch.randint(0, vocab, (n, length), generator=g)
+    y = ((tok == 1).sum(1) > (tok == 2).sum(1)).long()
+    return tok[:2000], y[:2000], tok[2000:], y[2000:]
+
+
+def _poly_data(d: int = 12, n: int = 3000, seed: int = 81):
+    """Regression: a sum of pairwise products and a cubic term of Gaussian inputs, plus noise; standardised."""
+    g = _gen(seed)
+    x = torch.randn(n, d, generator=g)
+    y = (x[:, 0] * x[:, 1] + 0.5 * x[:, 2] * x[:, 3] - 0.3 * x[:, 4] ** 3 + x[:, 5:].sum(1) * 0.3
+         + 0.3 * torch.randn(n, generator=g)).unsqueeze(1)
+    y = (y - y[:2000].mean()) / y[:2000].std()
+    return x[:2000], y[:2000], x[2000:], y[2000:]
+
+
+def _freq_seq_data(n: int = 3000, length: int = 24, seed: int = 91):
+    """Noisy sine waves of 3 frequencies with random phase and amplitude (1 channel); label: the frequency."""
+    g = _gen(seed)
+    y = torch.randint(0, 3, (n,), generator=g)
+    f = torch.tensor([0.15, 0.25, 0.35])[y]
+    t = torch.arange(length).float()
+    amp = 0.5 + torch.rand(n, 1, generator=g)
+    x = amp * torch.sin(2 * math.pi * f[:, None] * t + 2 * math.pi * torch.rand(n, 1, generator=g))
+    x = x + 0.8 * torch.randn(n, length, generator=g)
+    return x.unsqueeze(2)[:2000], y[:2000], x.unsqueeze(2)[2000:], y[2000:]
+
+
+def _sine_regression_data(d: int = 6, n: int = 3000, seed: int = 101):
+    """Regression: a sum of sines of random projections of uniform inputs, plus noise; standardised."""
+    g = _gen(seed)
+    x = torch.rand(n, d, generator=g) * 2 - 1
+    w = torch.randn(d, 4, generator=g)
+    y = (torch.sin(3 * x @ w).sum(1) + 0.2 * torch.randn(n, generator=g)).unsqueeze(1)
+    y = (y - y[:2000].mean()) / y[:2000].std()
+    return x[:2000], y[:2000], x[2000:], y[2000:]
+
+
+class _DeepCNN(nn.Module):
+    """Four 3x3 conv layers with BatchNorm (deeper than the other CNNs)."""
+
+    def __init__(self, classes: int = 4) -> None:
+        super().__init__()
+        layers, c_in = [], 1
+        for c in (8, 8, 16, 16):
+            layers += [nn.Conv2d(c_in, c, 3, padding=1), nn.BatchNorm2d(c), nn.ReLU()]
+            c_in = c
+        self.net = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, classes))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+class _SeqClassifier(nn.Module):
+    def __init__(self, cell: str, d_in: int, hidden: int, classes: int) -> None:
+        super().__init__()
+        self.rnn = (nn.GRU if cell == "gru" else nn.LSTM)(d_in, hidden, batch_first=True)
+        self.head = nn.Linear(hidden, classes)
+
+    def forward(self, x):
+        out, _ = self.rnn(x)
+        return self.head(out[:, -1])
+
+
+class _TinyTransformer(nn.Module):
+    def __init__(self, vocab: int = 8, length: int = 12, d: int = 32, classes: int = 2) -> None:
+        super().__init__()
+        self.emb = nn.Embedding(vocab, d)
+        self.pos = nn.Parameter(torch.randn(length, d) * 0.1)
+        layer = nn.TransformerEncoderLayer(d, nhead=2, dim_feedforward=64, dropout=0.0, batch_first=True)
+        self.enc = nn.TransformerEncoder(layer, num_layers=1, enable_nested_tensor=False)
+        self.head = nn.Linear(d, classes)
+
+    def forward(self, tok):
+        return self.head(self.enc(self.emb(tok) + self.pos).mean(1))
+
+
+class _SmallCNN(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(8, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.AdaptiveMaxPool2d(1), nn.Flatten(),
+            nn.Linear(16, 4),
+        )
+
+    def forward(self, x):
+        return self.net(x)
+
+
+def _sgd(momentum: float = 0.9):
+    return lambda params, lr: torch.optim.SGD(params, lr=lr, momentum=momentum)
+
+
+def _grid(lo: float, hi: float, n: int) -> tuple[float, ...]:
+    return tuple(float(v) for v in np.logspace(lo, hi, n))
+
+
+TASKS: dict[str, Task] = {
+    t.name: t
+    for t in [
+        Task("mlp_teacher_sgdm", "cls", _teacher_data,
+             lambda: nn.Sequential(nn.Linear(16, 64), nn.ReLU(), nn.Linear(64, 4)),
+             _sgd(0.9), "SGD(momentum=0.9)", _grid(-4, 1, 16)),
+        Task("cnn_shapes_adam", "cls", _shapes_data, _SmallCNN,
+             lambda p, lr: torch.optim.Adam(p, lr=lr), "Adam", _grid(-5, 0, 16), rev=2),
+        Task("gru_count_adam", "cls", _count_seq_data, lambda: _SeqClassifier("gru", 6, 32, 2),
+             lambda p, lr: torch.optim.Adam(p, lr=lr), "Adam", _grid(-5, 0, 16)),
+        Task("logreg_blobs_sgd", "cls", _blobs_data, lambda: nn.Linear(20, 3),
+             _sgd(0.0), "SGD(momentum=0)", _grid(-5, 0, 16)),
+        Task("transformer_order_adamw", "cls", _order_seq_data, _TinyTransformer,
+             lambda p, lr: torch.optim.AdamW(p, lr=lr, weight_decay=0.01), "AdamW(weight_decay=0.01)",
+             _grid(-5, 0, 16), group="A"),
+        Task("regression_mlp_adam", "reg", _regression_data,
+             lambda: nn.Sequential(nn.Linear(8, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 1)),
+             lambda p, lr: torch.optim.Adam(p, lr=lr), "Adam", _grid(-5, 0, 16), group="A"),
+        Task("lstm_signal_sgdm", "cls", _signal_seq_data, lambda: _SeqClassifier("lstm", 2, 32, 3),
+             _sgd(0.9), "SGD(momentum=0.9)", _grid(-4, 1, 16), group="A"),
+        Task("mlp_bn_teacher_adamw", "cls", lambda: _teacher_data(d=16, classes=6, seed=4321),
+             lambda: nn.Sequential(nn.Linear(16, 64), nn.BatchNorm1d(64), nn.ReLU(), nn.Linear(64, 6)),
+             lambda p, lr: torch.optim.AdamW(p, lr=lr, weight_decay=0.05), "AdamW(weight_decay=0.05)",
+             _grid(-5, 0, 16), group="A"),
+        # Group B: added after the default had been chosen and group A's results seen; never used for tuning.
+        Task("cnn_teacher_sgdm", "cls", _teacher_images,
+             lambda: nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 8, 3, padding=1),
+                                   nn.ReLU(), nn.Flatten(), nn.Linear(8 * 64, 3)),
+             _sgd(0.9), "SGD(momentum=0.9)", _grid(-4, 1, 16), group="B", rev=2),
+        Task("gru_recall_adamw", "cls", _recall_data, lambda: _SeqClassifier("gru", 5, 24, 5),
+             lambda p, lr: torch.optim.AdamW(p, lr=lr), "AdamW(weight_decay=0.01)", _grid(-5, 0, 16), group="B"),
+        Task("transformer_majority_adam", "cls", _majority_data, lambda: _TinyTransformer(4, 12, 32, 4),
+             lambda p, lr: torch.optim.Adam(p, lr=lr), "Adam", _grid(-5, 0, 16), group="B"),
+        Task("regression_friedman_sgdm", "reg", _friedman_data,
+             lambda: nn.Sequential(nn.Linear(10, 64), nn.Tanh(), nn.Linear(64, 1)),
+             _sgd(0.9), "SGD(momentum=0.9)", _grid(-4, 1, 16), group="B"),
+        Task("logreg_blobs5_adam", "cls", lambda: _blobs_data(d=30, classes=5, seed=123),
+             lambda: nn.Linear(30, 5), lambda p, lr: torch.optim.Adam(p, lr=lr), "Adam", _grid(-5, 0, 16),
+             group="B"),
+        # Group C: added before any change to the rule of the default, and held out from all tuning of it.
+        Task("cnn_deep_bn_sgdm", "cls", _gratings_data, _DeepCNN, _sgd(0.9), "SGD(momentum=0.9)",
+             _grid(-4, 1, 16), group="C"),
+        Task("mlp_spiral_adamw", "cls", _spiral_data,
+             lambda: nn.Sequential(nn.Linear(8, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 3)),
+             lambda p, lr: torch.optim.AdamW(p, lr=lr, weight_decay=0.01), "AdamW(weight_decay=0.01)",
+             _grid(-5, 0, 16), group="C"),
+        Task("transformer_compare_sgdm", "cls", _compare_seq_data, lambda: _TinyTransformer(6, 10, 32, 2),
+             _sgd(0.9), "SGD(momentum=0.9)", _grid(-4, 1, 16), group="C"),
+        Task("regression_poly_adamw", "reg", _poly_data,
+             lambda: nn.Sequential(nn.Linear(12, 64), nn.ReLU(), nn.Linear(64, 1)),
+             lambda p, lr: torch.optim.AdamW(p, lr=lr, weight_decay=0.01), "AdamW(weight_decay=0.01)",
+             _grid(-5, 0, 16), group="C"),
+        # Group D: added after group C's results had been seen and before the second round of changes (fixes for
+        # what C showed); held out from that round (see docs/benchmarks.md).
+        Task("lstm_freq_adam", "cls", _freq_seq_data, lambda: _SeqClassifier("lstm", 1, 24, 3),
+             lambda p, lr: torch.optim.Adam(p, lr=lr), "Adam", _grid(-5, 0, 16), group="D"),
+        Task("cnn_shapes_sgdm", "cls", lambda: _shapes_data(seed=17),
+             lambda: nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                                   nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.AdaptiveMaxPool2d(1), nn.Flatten(),
+                                   nn.Linear(16, 4)),
+             _sgd(0.9), "SGD(momentum=0.9)", _grid(-4, 1, 16), group="D"),
+        Task("mlp_teacher5_sgd", "cls", lambda: _teacher_data(d=24, classes=5, seed=555),
+             lambda: nn.Sequential(nn.Linear(24, 64), nn.Tanh(), nn.Linear(64, 5)),
+             _sgd(0.0), "SGD(momentum=0)", _grid(-4, 1, 16), group="D"),
+        Task("regression_sine_sgdm", "reg", _sine_regression_data,
+             lambda: nn.Sequential(nn.Linear(6, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 1)),
+             _sgd(0.9), "SGD(momentum=0.9)", _grid(-4, 1, 16), group="D"),
+    ]
+}
+
+_DATA: dict[str, tuple] = {}
+
+
+def data(task: Task):
+    if task.name not in _DATA:
+        _DATA[task.name] = task.make_data()
+    return _DATA[task.name]
+
+
+# -- ground truth: the sweep ----------------------------------------------------------------------------------------
+def _evaluate(task: Task, model: nn.Module) -> float:
+    _, _, xv, yv = data(task)
+    model.eval()
+    with torch.no_grad():
+        out = model(xv)
+    if task.kind == "cls":
+        if not torch.isfinite(out).all():
+            return 100.0 * float((yv == torch.mode(yv).values).float().mean())  # chance: predict the majority class
+        return 100.0 * float((out.argmax(1) == yv).float().mean())
+    mse = float(nn.functional.mse_loss(out, yv)) if torch.isfinite(out).all() else math.inf
+    return min(mse, float(yv.var(unbiased=False)))  # a diverged model is no better than predicting the mean
+
+
+def train_score(task: Task, lr: float, seed: int) -> float:
+    """Train a fresh model at a constant ``lr`` for ``task.steps`` steps; return the held-out score."""
+    x, y, _, _ = data(task)
+    torch.manual_seed(seed)
+    model = task.make_model()
+    opt = task.make_opt(model.parameters(), lr)
+    crit = task.criterion()
+    g = _gen(seed)
+    perm, pos = torch.randperm(len(x), generator=g), 0
+    model.train()
+    for _ in range(task.steps):
+        if pos + task.batch > len(x):
+            perm, pos = torch.randperm(len(x), generator=g), 0
+        idx = perm[pos : pos + task.batch]
+        pos += task.batch
+        loss = crit(model(x[idx]), y[idx])
+        if not torch.isfinite(loss):
+            model = None
+            break
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    if model is None:
+        nan_model = nn.Module()
+        nan_model.forward = lambda inp: torch.full((len(inp), 1), math.nan)  # scored as diverged
+        return _evaluate(task, nan_model)
+    return _evaluate(task, model)
+
+
+def _load(path: str) -> dict:
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    return {}
+
+
+def _save(path: str, obj: dict) -> None:
+    current = {t.key() for t in TASKS.values()}
+    suffixes = {f"{RANGE_TEST['num_iter']}|r{REPEATS}", f"{LONG_NUM_ITER}|long"}
+    for k in list(obj):  # drop entries of tasks or range-test settings that have since changed
+        parts = k.split("|")
+        if parts[0] not in current or (len(parts) > 1 and "|".join(parts[2:]) not in suffixes):
+            del obj[k]
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(obj, f, indent=0, sort_keys=True)
+
+
+def sweep(task: Task, cache: dict, seeds=SWEEP_SEEDS) -> tuple[np.ndarray, np.ndarray]:
+    """(lrs, mean score over seeds) for the task's sweep, from the cache where possible."""
+    entry = cache.setdefault(task.key(), {"task": task.name, "scores": {}})
+    scores = []
+    for lr in task.sweep_lrs:
+        row = entry["scores"].setdefault(f"{lr:.6g}", {})
+        for s in seeds:
+            if str(s) not in row:
+                row[str(s)] = train_score(task, lr, s)
+        scores.append(np.mean([row[str(s)] for s in seeds]))
+    return np.array(task.sweep_lrs), np.array(scores)
+
+
+@dataclass(frozen=True)
+class Truth:
+    lrs: np.ndarray
+    scores: np.ndarray
+    kind: str
+
+    def score_at(self, lr: float) -> float:
+        return float(np.interp(math.log10(lr), np.log10(self.lrs), self.scores))
+
+    @property
+    def best(self) -> float:
+        return float(self.scores.max() if self.kind == "cls" else self.scores.min())
+
+    @property
+    def best_lr(self) -> float:
+        return float(self.lrs[np.argmax(self.scores) if self.kind == "cls" else np.argmin(self.scores)])
+
+    def regret(self, lr: float | None) -> float:
+        """Regret in units of the band tolerance (<= 1 means in the good band); inf for no suggestion."""
+        if lr is None or not math.isfinite(lr):
+            return math.inf
+        s = self.score_at(lr)
+        if self.kind == "cls":
+            return (self.best - s) / ACC_TOL
+        return (s - self.best) / (LOSS_TOL * self.best)
+
+    def band(self) -> tuple[float, float]:
+        """Lowest and highest LR of the good band (on a fine log grid)."""
+        fine = np.logspace(math.log10(self.lrs[0]), math.log10(self.lrs[-1]), 400)
+        ok = fine[[self.regret(v) <= 1.0 for v in fine]]
+        return float(ok.min()), float(ok.max())
+
+
+# -- range tests ----------------------------------------------------------------------------------------------------
+def _loader(task: Task, seed: int) -> torch.utils.data.DataLoader:
+    x, y, _, _ = data(task)
+    return torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=task.batch, shuffle=True,
+                                       generator=_gen(seed), drop_last=True)
+
+
+def range_curves(task: Task, seed: int, cache: dict) -> dict:
+    """lrfinder's and torch-lr-finder's range tests on the same initial model; cached."""
+    key = f"{task.key()}|{seed}|{RANGE_TEST['num_iter']}|r{REPEATS}"
+    if key in cache:
+        return cache[key]
+    from lrfinder import find_lr
+
+    torch.manual_seed(seed)
+    model = task.make_model()
+    m1, m2 = copy.deepcopy(model), copy.deepcopy(model)
+    r = find_lr(m1, _loader(task, seed), task.make_opt(m1.parameters(), RANGE_TEST["start_lr"]), task.criterion(),
+                progress=False, **RANGE_TEST)
+    out = {"task": task.name, "lrfinder": {"lrs": r.lrs.tolist(), "losses": r.losses.tolist(),
+                                           "stop": r.stop_reason}}
+    m3 = copy.deepcopy(model)
+    r3 = find_lr(m3, _loader(task, seed), task.make_opt(m3.parameters(), RANGE_TEST["start_lr"]), task.criterion(),
+                 progress=False, repeats=REPEATS, **RANGE_TEST)
+    out["lrfinder_repeats"] = {"lrs": r3.lrs.tolist(), "losses": r3.losses.tolist()}
+    try:
+        from torch_lr_finder import LRFinder
+    except ImportError:
+        out["torch_lr_finder"] = None
+    else:
+        from lrfinder.plotting import require_matplotlib
+
+        plt = require_matplotlib()
+        opt = task.make_opt(m2.parameters(), RANGE_TEST["start_lr"])
+        finder = LRFinder(m2, opt, task.criterion(), device="cpu")
+        sink = io.StringIO()
+        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+            finder.range_test(_loader(task, seed), start_lr=RANGE_TEST["start_lr"], end_lr=RANGE_TEST["end_lr"],
+                              num_iter=RANGE_TEST["num_iter"])
+            fig, ax = plt.subplots()
+            try:
+                _, lr = finder.plot(suggest_lr=True, ax=ax)  # its documented suggestion: steepest gradient
+                lr = float(lr)
+            except RuntimeError:  # too few points before it stopped
+                lr = None
+            plt.close(fig)
+            finder.reset()
+        out["torch_lr_finder"] = {"lrs": finder.history["lr"], "losses": finder.history["loss"], "suggestion": lr}
+    cache[key] = out
+    return out
+
+
+def long_curve(task: Task, seed: int, cache: dict) -> dict:
+    """lrfinder's range test with ``num_iter=LONG_NUM_ITER`` (same model, data and range otherwise); cached."""
+    key = f"{task.key()}|{seed}|{LONG_NUM_ITER}|long"
+    if key not in cache:
+        from lrfinder import find_lr
+
+        torch.manual_seed(seed)
+        model = task.make_model()
+        r = find_lr(model, _loader(task, seed), task.make_opt(model.parameters(), RANGE_TEST["start_lr"]),
+                    task.criterion(), progress=False, **{**RANGE_TEST, "num_iter": LONG_NUM_ITER})
+        cache[key] = {"task": task.name, "lrs": r.lrs.tolist(), "losses": r.losses.tolist()}
+    return cache[key]
+
+
+# -- methods under test ---------------------------------------------------------------------------------------------
+def lrfinder_methods(lrs, losses, smoother: str | None = None) -> dict[str, float | None]:
+    from lrfinder.suggest import SUGGESTERS
+    from lrfinder.smoothing import DEFAULT_SMOOTHER
+
+    kw = {"smoother": smoother or DEFAULT_SMOOTHER}
+    return {name: SUGGESTERS[name](np.asarray(lrs), np.asarray(losses), **kw).lr
+            for name in ("default", "steepest", "valley", "minimum")}
+
+
+def _gmean(vals) -> float | None:
+    vals = [v for v in vals if v is not None]
+    return float(np.exp(np.mean(np.log(vals)))) if vals else None
+
+
+def _gmedian(vals) -> float | None:
+    vals = [v for v in vals if v is not None]
+    return float(np.exp(np.median(np.log(vals)))) if vals else None
+
+
+# -- reporting ------------------------------------------------------------------------------------------------------
+def summarise(rows: list[dict], methods: list[str]) -> list[dict]:
+    """Per method: in-band rate, median regret, median / max seed spread over tasks."""
+    out = []
+    for m in methods:
+        regrets = [r["regret"][m] for r in rows]
+        inband = np.mean([g <= 1.0 for g in regrets])
+        spreads = []
+        for t in sorted({r["task"] for r in rows}):
+            lrs = [r["lr"][m] for r in rows if r["task"] == t and r["lr"][m] is not None]
+            if len(lrs) >= 2:
+                spreads.append(max(lrs) / min(lrs))
+        missing = sum(r["lr"][m] is None for r in rows)
+        made = [g for r, g in zip(rows, regrets) if r["lr"][m] is not None]
+        out.append(dict(method=m, inband=100 * inband, inband_made=100 * np.mean([g <= 1.0 for g in made]) if made
+                        else math.nan, regret=float(np.median(regrets)),
+                        spread_med=float(np.median(spreads)) if spreads else math.nan,
+                        spread_max=float(np.max(spreads)) if spreads else math.nan, n=len(rows), missing=missing))
+    return out
+
+
+def table(summary: list[dict]) -> str:
+    lines = ["| method | runs | in band | in band, of runs with a suggestion | median regret (tolerance units) | "
+             "seed spread, median / worst task | no suggestion |", "|---|---|---|---|---|---|---|"]
+    for s in summary:
+        lines.append(f"| {s['method']} | {s['n']} | {s['inband']:.0f}% | {s['inband_made']:.0f}% | {s['regret']:.2f} | "
+                     f"{s['spread_med']:.2f}x / {s['spread_max']:.2f}x | {s['missing']} |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--quick", action="store_true", help="2 tasks x 2 range-test seeds (smoke test)")
+    p.add_argument("--tasks", help="comma-separated task names (default: all)")
+    p.add_argument("--explore", action="store_true",
+                   help="compare rules and smoothers for the default on the tuning tasks (dev, A, B)")
+    p.add_argument("--no-save", action="store_true", help="do not write the caches")
+    p.add_argument("--sweep-only", action="store_true", help="only fill the sweep cache (ground truth)")
+    p.add_argument("--fill", action="store_true",
+                   help="fill both caches and print only the ground truth (no suggestion is scored: for hold-outs)")
+    args = p.parse_args(argv)
+    torch.set_num_threads(1)
+    names = args.tasks.split(",") if args.tasks else list(TASKS)
+    seeds = RANGE_SEEDS
+    if args.quick:
+        names, seeds = (args.tasks.split(",") if args.tasks else ["logreg_blobs_sgd", "mlp_teacher_sgdm"]), seeds[:2]
+    unknown = [n for n in names if n not in TASKS]
+    if unknown:
+        print(f"unknown task(s) {unknown}; known: {sorted(TASKS)}", file=sys.stderr)
+        return 2
+    sweep_cache, range_cache = _load(SWEEP_CACHE), _load(RANGE_CACHE)
+    t0 = time.perf_counter()
+    truths, curves = {}, {}
+    try:
+        for n in names:
+            t = TASKS[n]
+            ts = time.perf_counter()
+            truths[n] = Truth(*sweep(t, sweep_cache), t.kind)
+            if args.sweep_only:
+                continue
+            curves[n] = {s: range_curves(t, s, range_cache) for s in seeds}
+            if not args.quick:
+                for s in seeds:
+                    curves[n][s]["long"] = long_curve(t, s, range_cache)
+            if not args.no_save:
+                _save(SWEEP_CACHE, sweep_cache)
+                _save(RANGE_CACHE, range_cache)
+            print(f"# {n}: best lr {truths[n].best_lr:.2g} (score {truths[n].best:.4g}), good band "
+                  f"{truths[n].band()[0]:.2g}..{truths[n].band()[1]:.2g} [{time.perf_counter() - ts:.0f}s]",
+                  file=sys.stderr)
+    finally:
+        if not args.no_save:
+            _save(SWEEP_CACHE, sweep_cache)
+            _save(RANGE_CACHE, range_cache)
+
+    if args.sweep_only or args.fill:
+        return 0
+    if args.explore:
+        explore(names, truths, curves, seeds)
+        return 0
+    methods = ["lrfinder default", "lrfinder steepest", "lrfinder valley", "lrfinder minimum",
+               f"lrfinder default, repeats={REPEATS}", "torch-lr-finder"]
+    long_row = f"lrfinder default, num_iter={LONG_NUM_ITER}"
+    if not args.quick:
+        methods.insert(5, long_row)
+    rows = []
+    for n in names:
+        for s in seeds:
+            c = curves[n][s]
+            lrs = dict(zip(methods[:4], lrfinder_methods(c["lrfinder"]["lrs"], c["lrfinder"]["losses"]).values()))
+            rep = c["lrfinder_repeats"]
+            lrs[methods[4]] = lrfinder_methods(rep["lrs"], rep["losses"])["default"]
+            if "long" in c:
+                lrs[long_row] = lrfinder_methods(c["long"]["lrs"], c["long"]["losses"])["default"]
+            lrs["torch-lr-finder"] = c["torch_lr_finder"]["suggestion"] if c["torch_lr_finder"] else None
+            rows.append(dict(task=n, seed=s, group=TASKS[n].group, lr=lrs,
+                             regret={m: truths[n].regret(v) for m, v in lrs.items()}))
+    print(f"## Suggestion quality: {len(names)} tasks x {len(seeds)} range-test seeds\n")
+    print("### Ground truth (sweep)\n")
+    print("| task | optimizer | group | best LR | best score | good band | lrfinder default (median) | "
+          "torch-lr-finder (median) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for n in names:
+        t, tr = TASKS[n], truths[n]
+        score = f"{tr.best:.1f}% acc" if t.kind == "cls" else f"MSE {tr.best:.3f}"
+        med = {m: _gmedian([r["lr"][m] for r in rows if r["task"] == n]) for m in ("lrfinder default",
+                                                                                    "torch-lr-finder")}
+        fmt = {m: "-" if v is None else f"{v:.2g}" for m, v in med.items()}
+        print(f"| {n} | {t.opt_desc} | {t.group} | {tr.best_lr:.2g} | {score} | "
+              f"{tr.band()[0]:.2g} .. {tr.band()[1]:.2g} | {fmt['lrfinder default']} | {fmt['torch-lr-finder']} |")
+    for title, subset in (("All tasks", rows),
+                          ("Group D only (held out from all choices)", [r for r in rows if r["group"] == "D"]),
+                          ("Group C only (held out while the rule was chosen)", [r for r in rows if r["group"] == "C"]),
+                          ("dev + A + B (the rule was chosen on these)",
+                           [r for r in rows if r["group"] in ("dev", "A", "B")]),
+                          ("Group B only", [r for r in rows if r["group"] == "B"]),
+                          ("Group A only", [r for r in rows if r["group"] == "A"]),
+                          ("Development tasks only", [r for r in rows if r["group"] == "dev"])):
+        if subset:
+            print(f"\n### {title} ({len(subset)} runs)\n")
+            print(table(summarise(subset, methods)))
+    print(f"\n(elapsed {time.perf_counter() - t0:.0f}s)", file=sys.stderr)
+    return 0
+
+
+def _rule_variants(lrs, losses, smoother: str) -> dict[str, float | None]:
+    """The default and the rules it was chosen against (see docs/benchmarks.md), on one curve."""
+    import importlib
+
+    sg = importlib.import_module("lrfinder.suggest")
+    lrs, losses = np.asarray(lrs), np.asarray(losses, dtype=float)
+    out = {"default (edge / 20)": None, "floor centre / 16 (previous default)": None, "argmin / 20": None,
+           "floor top / 20": None, "gmean(steepest, edge / 20)": None, "80% of the fall reached / 8": None}
+    c = sg._analyse(lrs, losses, smoother)
+    if c.problem is not None or c.still_falling:
+        return out
+    lo, hi = sg._floor(c)
+    anchors = {"default (edge / 20)": ((c.u[c.i_min] + c.u[hi]) / 2, 20.0),
+               "floor centre / 16 (previous default)": ((c.u[lo] + c.u[hi]) / 2, 16.0),
+               "argmin / 20": (c.u[c.i_min], 20.0), "floor top / 20": (c.u[hi], 20.0)}
+    fell = np.flatnonzero(c.sm[: c.i_min + 1] <= c.loss_min + 0.2 * c.drop)
+    anchors["80% of the fall reached / 8"] = (c.u[fell[0]], 8.0)
+    for name, (u, div) in anchors.items():
+        lr = 10**u / div
+        out[name] = lr if lr >= lrs[0] else None
+    st = sg._steepest(sg._analyse(lrs, losses, smoother, slopes=True)).lr
+    if st is not None and out["default (edge / 20)"] is not None:
+        out["gmean(steepest, edge / 20)"] = math.sqrt(st * out["default (edge / 20)"])
+    return out
+
+
+def explore(names, truths, curves, seeds) -> None:
+    """Rule and smoother variants on the tuning tasks (groups dev, A, B; never the hold-outs C and D)."""
+    tune = [n for n in names if TASKS[n].group in ("dev", "A", "B")]
+    for smoother in ("savgol", "gaussian", "none"):
+        rows = []
+        for n in tune:
+            for s in seeds:
+                c = curves[n][s]["lrfinder"]
+                lrs = _rule_variants(c["lrs"], c["losses"], smoother)
+                rows.append(dict(task=n, seed=s, lr=lrs, regret={m: truths[n].regret(v) for m, v in lrs.items()}))
+        print(f"\n### smoother={smoother}, tuning tasks dev + A + B ({len(rows)} runs)\n")
+        print(table(summarise(rows, list(rows[0]["lr"]))))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

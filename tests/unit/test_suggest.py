@@ -1,0 +1,282 @@
+"""Suggesters on hand-made curves whose answers were worked out by hand, and on any curve hypothesis can make."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lrfinder.records import CyclicBounds, Suggestion
+from lrfinder.suggest import (
+    SUGGESTERS,
+    cyclic_bounds,
+    default,
+    get_suggester,
+    minimum,
+    register_suggester,
+    steepest,
+    suggest,
+    valley,
+)
+
+NAN, INF = math.nan, math.inf
+LRS = np.logspace(-6, 0, 61)  # 0.1 decade per step; index i is lr = 10 ** (-6 + i / 10)
+U = np.log10(LRS)
+PARABOLA = 1.0 + (U + 2.0) ** 2  # minimum at lr = 1e-2 (index 40)
+
+
+def close(a, b, rel=1e-9):
+    return a == pytest.approx(b, rel=rel)
+
+
+# -- parabola in log-LR, minimum at 1e-2 ---------------------------------------------------------------------------
+def test_parabola_minimum():
+    # savgol (local quadratic) keeps a parabola exactly, so the minimum is at 1e-2 and the suggestion is 1e-3.
+    s = minimum(LRS, PARABOLA)
+    assert close(s.lr, 1e-3) and s.index == 30
+    assert s.details["lr_at_min"] == pytest.approx(1e-2)
+    assert s.loss == pytest.approx(1.0 + 1.0)  # (log10(1e-3) + 2) ** 2 = 1
+    # slope at 1e-3: d/du (u + 2)^2 = 2 (u + 2) = -2 per decade; one decade below the minimum, over which the loss
+    # falls from 2 to 1: 1 per decade on average
+    assert s.details["slope_per_decade"] == pytest.approx(-2.0)
+    assert "1.0 decades below the loss minimum (1) at lr=0.01; from here to it the loss falls 1 per decade" in s.evidence
+    assert s.interval[0] <= s.lr <= s.interval[1]
+
+
+def test_parabola_default():
+    # Drop 16 (from 17 at 1e-6 to 1 at 1e-2): the floor is where (u + 2)^2 <= 1.6, i.e. |u + 2| <= 1.26: grid points
+    # u = -3.2 .. -0.8. The loss stops improving midway (in log-LR) between the minimum (u = -2) and the top of the
+    # floor (u = -0.8): the edge is at u = -1.4, and the suggestion is 10**-1.4 / 20 = 0.00199. The interval runs from
+    # the minimum / 20 = 5e-4 to the top of the floor / 20 = 10**-0.8 / 20 = 0.0079 (both wider than 1.6x around it).
+    s = default(LRS, PARABOLA)
+    assert close(s.lr, 10**-1.4 / 20)
+    assert close(s.details["edge_lr"], 10**-1.4)
+    assert close(s.interval[0], 1e-2 / 20) and close(s.interval[1], 10**-0.8 / 20)
+    assert close(s.details["floor_low"], 10**-3.2) and close(s.details["floor_high"], 10**-0.8)
+    assert close(s.details["minimum_lr"], 1e-3)
+    assert "1/20 of where the loss stops improving (lr=0.04: midway in log-LR between the loss minimum at lr=0.01 " \
+           "and the top of the loss floor at lr=0.16" in s.evidence
+    # 0.7 decades below the minimum; from u = -2.7 ((u + 2)^2 = 0.49) to the minimum the loss falls 0.49 / 0.7
+    assert "0.7 decades below the loss minimum (1) at lr=0.01; from here to it the loss falls 0.7 per decade" in s.evidence
+
+
+def test_parabola_steepest_is_at_the_start():
+    # Before the minimum the slope 2 (u + 2) is most negative at u = -6 (-8 per decade; np.gradient's one-sided
+    # difference gives -7.9 there, -7.8 at the next point). Half as steep: u <= -4, so the interval is 1e-6..1e-4.
+    s = steepest(LRS, PARABOLA)
+    assert s.index == 0 and close(s.lr, 1e-6)
+    assert close(s.interval[0], 1e-6) and close(s.interval[1], 1e-4)
+
+
+def test_parabola_valley_is_the_middle_of_the_descent():
+    # The loss falls all the way from 1e-6 to the minimum at 1e-2: the middle in log-LR is 1e-4.
+    s = valley(LRS, PARABOLA)
+    assert close(s.lr, 1e-4)
+    assert close(s.interval[0], 10 ** (-4 - 4 / 6)) and close(s.interval[1], 10 ** (-4 + 4 / 6))
+
+
+def test_parabola_cyclic_bounds():
+    # max = 1e-2 / 3. The loss falls from 17 (at 1e-6) to 1: 10% of that drop is reached (loss <= 15.4) first at
+    # u = -5.7 (14.69; -5.8 gives 15.44). That onset, 10 ** -5.7, is below max / 25, so min = max / 25.
+    b = cyclic_bounds(LRS, PARABOLA)
+    assert close(b.max_lr, 1e-2 / 3) and close(b.min_lr, 1e-2 / 75)
+    assert "max_lr = LR at the loss minimum / 3" in b.rule
+
+
+# -- a step: flat at 2, drops to 0.5 at 1e-3, flat until 1e-1, then rises ------------------------------------------
+STEP = np.where(np.arange(61) < 30, 2.0, 0.5) + np.where(np.arange(61) > 50, (np.arange(61) - 50) * 0.5, 0.0)
+
+
+def test_step_unsmoothed_by_hand():
+    s = minimum(LRS, STEP, smoother="none")
+    # first minimum at index 30 (1e-3): suggestion 1e-4; the bottom is flat from 1e-3 to 1e-1 -> interval /10
+    assert close(s.lr, 1e-4)
+    assert close(s.interval[0], 1e-4) and close(s.interval[1], 1e-2)
+    st_ = steepest(LRS, STEP, smoother="none")
+    # central differences: -7.5 per decade at indices 29 and 30 (a tie: the first wins)
+    assert st_.index == 29 and st_.details["slope_per_decade"] == pytest.approx(-7.5)
+
+
+def test_step_smoothed_stays_on_the_flat_bottom():
+    s = minimum(LRS, STEP)
+    assert 1e-3 <= s.details["lr_at_min"] <= 1e-1
+    assert 1e-4 <= s.lr <= 1e-2
+
+
+# -- monotone decrease: the loss is still falling at end_lr ---------------------------------------------------------
+MONO = 2.0 - ((U + 6.0) / 6.0) ** 2  # falls faster and faster up to lr = 1
+
+
+def test_monotone_decrease_says_raise_end_lr():
+    for fn in (minimum, default):
+        s = fn(LRS, MONO)
+        assert s.lr is None and "raise end_lr" in s.reason
+    s = steepest(LRS, MONO)
+    assert close(s.lr, 1.0)  # steepest at the end of the range
+    assert any("raise end_lr" in c for c in s.caveats)
+    assert not cyclic_bounds(LRS, MONO).ok
+
+
+def test_blow_up_in_the_last_step_is_not_still_falling():
+    # MONO, but the last loss (at lr=1) jumps to 20, ten times the starting level: the run diverged there (the engine
+    # stops at such a jump). Clipped to the starting level 2 and smoothed (window 5), the minimum lies within the
+    # last 5 points (lr = 10**-0.4 .. 1): so the default is 1/20 of an edge there, not "raise end_lr".
+    curve = MONO.copy()
+    curve[-1] = 20.0
+    s = default(LRS, curve)
+    assert s.lr is not None and 10**-0.4 / 20 <= s.lr <= 1 / 20
+    assert not any("raise end_lr" in c for c in s.caveats)
+
+
+# -- flat and rising curves, too-short ranges -----------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["default", "steepest", "valley", "minimum"])
+def test_flat_curve_has_no_suggestion(name):
+    noisy = 2.0 + np.random.default_rng(0).normal(0, 0.05, LRS.size)
+    for curve in (np.full(LRS.size, 2.0), noisy):
+        s = suggest(LRS, curve, method=name)
+        assert s.lr is None and s.method == name
+        assert "stayed flat" in s.reason and "raise end_lr" in s.reason
+
+
+def test_rising_curve_says_lower_start_lr():
+    s = default(LRS, 1.0 + (U + 6.0))
+    assert s.lr is None and "lower start_lr" in s.reason and "rose" in s.reason
+
+
+def test_narrow_range_says_widen():
+    lrs = np.logspace(-3, -2.5, 30)
+    s = default(lrs, np.linspace(2.0, 1.0, 30))
+    assert s.lr is None and "widen" in s.reason and "0.5 decade" in s.reason
+
+
+def test_minimum_too_close_to_start_lr():
+    lrs = np.logspace(-2.5, 0, 26)
+    s = minimum(lrs, 1.0 + (np.log10(lrs) + 2.0) ** 2)  # minimum at 1e-2: /10 is below start_lr
+    assert s.lr is None and "lower start_lr" in s.reason
+
+
+# -- NaN tails, holes, divergence at once ---------------------------------------------------------------------------
+def test_nan_tail():
+    curve = PARABOLA.copy()
+    curve[51:] = NAN  # diverged just above 1e-1
+    s = minimum(LRS, curve)
+    assert close(s.lr, 1e-3) and not s.caveats
+
+
+def test_loss_falling_until_it_blows_up():
+    curve = 2.0 - (np.arange(61) / 60.0)
+    curve[45:] = INF  # the descent ends in a blow-up: the last finite point is the minimum, which is real
+    s = minimum(LRS, curve, smoother="none")
+    assert close(s.lr, LRS[44] / 10)
+
+
+def test_isolated_nan_inside_is_bridged():
+    curve = PARABOLA.copy()
+    curve[35] = NAN
+    s = minimum(LRS, curve)
+    assert close(s.lr, 1e-3, rel=0.05)
+    assert any("bridged" in c for c in s.caveats)
+
+
+def test_diverged_at_once():
+    curve = np.full(61, NAN)
+    curve[:3] = [2.0, 2.5, 9.0]
+    s = default(LRS, curve)
+    assert s.lr is None and "non-finite at step 3" in s.reason and "lower start_lr" in s.reason
+    assert "no finite loss" in default(LRS, np.full(61, NAN)).reason
+
+
+# -- a 5-point curve (too short to smooth: taken as it is) ----------------------------------------------------------
+FIVE_LRS = np.array([1e-4, 1e-3, 1e-2, 1e-1, 1.0])
+FIVE = np.array([2.0, 1.2, 0.5, 0.9, 5.0])
+
+
+def test_five_point_curve_by_hand():
+    assert close(minimum(FIVE_LRS, FIVE).lr, 1e-3)  # minimum at 1e-2
+    # gradients per decade before the minimum: -0.8 (one-sided), -0.75, -0.15 -> steepest at 1e-4
+    assert close(steepest(FIVE_LRS, FIVE).lr, 1e-4)
+    assert close(valley(FIVE_LRS, FIVE).lr, 1e-3)  # descent 1e-4..1e-2, middle 1e-3
+    assert "only 4 loss value(s)" in default(FIVE_LRS[:4], FIVE[:4]).reason
+
+
+# -- registry and records -------------------------------------------------------------------------------------------
+def test_registry_and_shared_signature():
+    assert {"default", "steepest", "valley", "minimum"} <= set(SUGGESTERS)
+    for name, fn in SUGGESTERS.items():
+        s = fn(LRS, PARABOLA)
+        assert isinstance(s, Suggestion) and s.method == name
+
+
+def test_register_refuses_silent_replacement():
+    with pytest.raises(ValueError, match="already registered"):
+        register_suggester("minimum", lambda lrs, losses: None)
+    with pytest.raises(ValueError, match="unknown suggester 'nope'"):
+        get_suggester("nope")
+    with pytest.raises(TypeError, match="must be callable"):
+        register_suggester("x", 3)
+
+
+def test_suggestion_and_bounds_round_trip():
+    for s in (minimum(LRS, PARABOLA), steepest(LRS, MONO), default(LRS, MONO)):
+        assert Suggestion.from_dict(s.to_dict()) == s
+    b = cyclic_bounds(LRS, PARABOLA)
+    assert CyclicBounds.from_dict(b.to_dict()) == b
+
+
+def test_bad_input_raises_with_the_argument_named():
+    with pytest.raises(ValueError, match="same length, got 3 and 2"):
+        suggest([1e-3, 1e-2, 1e-1], [1.0, 2.0])
+    with pytest.raises(ValueError, match="strictly increasing"):
+        suggest([1e-1, 1e-2, 1e-3, 1e-4, 1e-5], [1.0] * 5)
+    with pytest.raises(ValueError, match="factor must be"):
+        minimum(LRS, PARABOLA, factor=0.5)
+
+
+# -- property: any curve gives an LR inside the tested range, or a reason -------------------------------------------
+values = st.one_of(
+    st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False),
+    st.sampled_from([NAN, INF, -INF]),
+)
+
+
+@st.composite
+def curves(draw):
+    n = draw(st.integers(0, 150))
+    lo = draw(st.floats(-9, 1))
+    hi = lo + draw(st.floats(0.01, 10))
+    kind = draw(st.sampled_from(["random", "dip", "dip+nan"]))
+    lrs = np.logspace(lo, hi, n)
+    if kind == "random":
+        losses = np.array(draw(st.lists(values, min_size=n, max_size=n)), dtype=float)
+    else:
+        u = np.log10(lrs) if n else lrs
+        c = draw(st.floats(lo, hi))
+        noise = np.array(draw(st.lists(st.floats(-0.3, 0.3), min_size=n, max_size=n)), dtype=float)
+        losses = 1.0 + (u - c) ** 2 + noise
+        if kind == "dip+nan" and n:
+            cut = draw(st.integers(0, n))
+            losses[cut:] = NAN
+            holes = draw(st.lists(st.integers(0, n - 1), max_size=3))
+            losses[holes] = INF
+    return lrs, losses
+
+
+@settings(deadline=None)
+@given(curves())
+def test_any_curve_gives_an_lr_in_range_or_a_reason(curve):
+    lrs, losses = curve
+    for name, fn in SUGGESTERS.items():
+        s = fn(lrs, losses)
+        if s.lr is None:
+            assert s.reason, name
+        else:
+            assert lrs[0] <= s.lr <= lrs[-1], name
+            assert s.interval[0] <= s.lr <= s.interval[1], name
+            assert lrs[0] <= s.interval[0] and s.interval[1] <= lrs[-1], name
+            assert math.isfinite(s.loss) and s.evidence
+    b = cyclic_bounds(lrs, losses)
+    if b.ok:
+        assert lrs[0] / 25 <= b.min_lr < b.max_lr <= lrs[-1]
+    else:
+        assert b.reason
