@@ -1,17 +1,16 @@
-"""``import lrfinder`` and the light CLI paths must not pull in torch, matplotlib or tqdm (start-up time).
+"""``import lrfinder`` and ``lrfinder --help`` must not pull in torch, matplotlib or tqdm (start-up time).
 
-Each check runs a fresh interpreter and lists which heavy modules ended up in ``sys.modules``.
+Each check runs a fresh interpreter and lists which heavy modules ended up in ``sys.modules``. The ``diagnose``
+paths are checked in tests/integration/test_diagnose_cli.py.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
 import sys
 
-import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HEAVY = ("torch", "matplotlib", "tqdm")
@@ -35,14 +34,4 @@ def test_probe_sees_heavy_imports():
 
 def test_cli_help_imports_neither_torch_nor_matplotlib():
     code = "import contextlib, io\nfrom lrfinder.cli import main\nwith contextlib.redirect_stdout(io.StringIO()):\n    assert main(['--help']) == 0"
-    assert set(_heavy_after(code)) & {"torch", "matplotlib"} == set()
-
-
-def test_diagnose_help_imports_neither_torch_nor_matplotlib():
-    if importlib.util.find_spec("lrfinder.diagnose.cli") is None:
-        pytest.skip("lrfinder diagnose is not built in this checkout")
-    code = (
-        "import contextlib, io\nfrom lrfinder.cli import main\n"
-        "with contextlib.redirect_stdout(io.StringIO()):\n    assert main(['diagnose', '--help']) == 0"
-    )
     assert set(_heavy_after(code)) & {"torch", "matplotlib"} == set()
