@@ -171,4 +171,4 @@ def _check_scalar(loss: Any, what: str) -> torch.Tensor:
         raise TypeError(f"{what} must be a tensor, got {type(loss).__name__}")
     if loss.numel() != 1:
         raise ValueError(f"{what} must be a scalar, got shape {tuple(loss.shape)}: reduce it (e.g. .mean())")
-    return loss.reshape(())
+    return loss if loss.dim() == 0 else loss.reshape(())  # no view (and no extra autograd node) when already 0-d

@@ -27,6 +27,8 @@ CACHE_MODES = ("memory", "disk")
 
 # Private attributes torch's LR schedulers set on an optimizer (step counting, warnings).
 _OPTIMIZER_FLAGS = ("_opt_called", "_step_count")
+# cache="disk" writes the model's tensors in files of about this size: the most it holds in memory at once.
+_DISK_CHUNK_BYTES = 32 * 2**20
 
 
 def _to_cpu(obj: Any) -> Any:
@@ -65,25 +67,51 @@ class _StateKeeper:
         self.requires_grad = [(p, p.requires_grad) for _, p in self.params]
         self.flags = {k: getattr(optimizer, k) for k in _OPTIMIZER_FLAGS if optimizer is not None and hasattr(optimizer, k)}
         self.rng = self._rng_state()
-        snap = _Snapshot()
+        live: dict[str, torch.Tensor | None] = {}
         for name, p in self.params:
-            snap.tensors["p:" + name] = p.detach().to("cpu", copy=True)
-            snap.tensors["g:" + name] = None if p.grad is None else p.grad.detach().to("cpu", copy=True)
+            live["p:" + name] = p.detach()
+            live["g:" + name] = None if p.grad is None else p.grad.detach()
         for name, b in self.buffers:
-            snap.tensors["b:" + name] = None if b is None else b.detach().to("cpu", copy=True)
-        if optimizer is not None:
-            snap.optimizer = _to_cpu(optimizer.state_dict())
-        if scaler is not None:
-            snap.scaler = _to_cpu(scaler.state_dict())
+            live["b:" + name] = None if b is None else b.detach()
+        self.snapshot: _Snapshot | None = None
+        self.chunk_paths: list[str] = []
+        self.extra_path: str | None = None
         if cache == "disk":
+            # Written straight from the live tensors (no CPU copy first) in bounded chunks, so that neither taking
+            # nor restoring the snapshot holds more than one chunk (or the largest tensor) in memory.
             self.tmpdir = tempfile.mkdtemp(prefix="lrfinder-")  # mode 0700: private to this user
-            path = os.path.join(self.tmpdir, "snapshot.pt")
-            torch.save({"tensors": snap.tensors, "optimizer": snap.optimizer, "scaler": snap.scaler}, path)
-            self.snapshot: _Snapshot | None = None
-            self.path: str | None = path
+            chunk: dict[str, torch.Tensor | None] = {}
+            size = 0
+            for key, t in live.items():
+                chunk[key] = t
+                size += 0 if t is None else t.numel() * t.element_size()
+                if size >= _DISK_CHUNK_BYTES:
+                    self._save_chunk(chunk)
+                    chunk, size = {}, 0
+            if chunk:
+                self._save_chunk(chunk)
+            self.extra_path = os.path.join(self.tmpdir, "optimizer.pt")
+            torch.save(
+                {
+                    "optimizer": None if optimizer is None else optimizer.state_dict(),
+                    "scaler": None if scaler is None else scaler.state_dict(),
+                },
+                self.extra_path,
+            )
         else:
+            snap = _Snapshot()
+            snap.tensors = {k: None if t is None else t.to("cpu", copy=True) for k, t in live.items()}
+            if optimizer is not None:
+                snap.optimizer = _to_cpu(optimizer.state_dict())
+            if scaler is not None:
+                snap.scaler = _to_cpu(scaler.state_dict())
             self.snapshot = snap
-            self.path = None
+
+    def _save_chunk(self, chunk: dict[str, torch.Tensor | None]) -> None:
+        assert self.tmpdir is not None
+        path = os.path.join(self.tmpdir, f"tensors{len(self.chunk_paths)}.pt")
+        torch.save(chunk, path)
+        self.chunk_paths.append(path)
 
     @staticmethod
     def _rng_state() -> dict[str, Any]:
@@ -96,44 +124,59 @@ class _StateKeeper:
             state["cuda"] = torch.cuda.get_rng_state_all()
         return state
 
-    def _load(self) -> _Snapshot:
+    def _tensor_chunks(self) -> Iterator[dict[str, torch.Tensor | None]]:
         if self.snapshot is not None:
-            return self.snapshot
-        assert self.path is not None
-        data = torch.load(self.path, map_location="cpu", weights_only=True)
-        return _Snapshot(tensors=data["tensors"], optimizer=data["optimizer"], scaler=data["scaler"])
+            yield self.snapshot.tensors
+        for path in self.chunk_paths:  # one chunk in memory at a time
+            yield torch.load(path, map_location="cpu", weights_only=True)
+
+    def _apply(self, tensors: dict[str, torch.Tensor | None]) -> None:
+        """Copy saved parameters, gradients and buffers back into the live tensors, in place."""
+        params = dict(self.params)
+        buffers = dict(self.buffers)
+        with torch.no_grad():
+            for key, saved in tensors.items():
+                kind, name = key[:2], key[2:]
+                if kind == "p:":
+                    params[name].copy_(saved)
+                elif kind == "g:":
+                    p = params[name]
+                    if saved is None:
+                        p.grad = None
+                    elif p.grad is None or p.grad.shape != saved.shape:
+                        p.grad = saved.to(device=p.device, dtype=p.dtype)
+                    else:
+                        p.grad.copy_(saved)
+                elif buffers[name] is not None and saved is not None:
+                    buffers[name].copy_(saved)
 
     def restore(self) -> None:
         try:
-            snap = self._load()
-            with torch.no_grad():
-                for name, p in self.params:
-                    p.copy_(snap.tensors["p:" + name])
-                    g = snap.tensors["g:" + name]
-                    if g is None:
-                        p.grad = None
-                    elif p.grad is None or p.grad.shape != g.shape:
-                        p.grad = g.to(device=p.device, dtype=p.dtype)
-                    else:
-                        p.grad.copy_(g)
-                for name, b in self.buffers:
-                    saved = snap.tensors["b:" + name]
-                    if b is not None and saved is not None:
-                        b.copy_(saved)
+            if self.optimizer is not None:
+                # Drop the live optimizer state first: it is replaced anyway, and freeing it before the saved
+                # tensors are read keeps cache="disk" from ever holding both in memory.
+                self.optimizer.state.clear()
+            for tensors in self._tensor_chunks():
+                self._apply(tensors)
             for p, rg in self.requires_grad:
                 p.requires_grad_(rg)
             for m, training in self.modes:
                 m.training = training
-            if self.optimizer is not None and snap.optimizer is not None:
-                self.optimizer.state.clear()
-                self.optimizer.load_state_dict(snap.optimizer)
+            if self.snapshot is not None:
+                saved_optimizer, saved_scaler = self.snapshot.optimizer, self.snapshot.scaler
+            else:
+                assert self.extra_path is not None
+                extra = torch.load(self.extra_path, map_location="cpu", weights_only=True)
+                saved_optimizer, saved_scaler = extra["optimizer"], extra["scaler"]
+            if self.optimizer is not None and saved_optimizer is not None:
+                self.optimizer.load_state_dict(saved_optimizer)
                 for k in _OPTIMIZER_FLAGS:
                     if k in self.flags:
                         setattr(self.optimizer, k, self.flags[k])
                     elif k in self.optimizer.__dict__:
                         delattr(self.optimizer, k)
-            if self.scaler is not None and snap.scaler is not None:
-                self.scaler.load_state_dict(snap.scaler)
+            if self.scaler is not None and saved_scaler is not None:
+                self.scaler.load_state_dict(saved_scaler)
                 if hasattr(self.scaler, "_per_optimizer_states"):
                     self.scaler._per_optimizer_states.clear()
             random.setstate(self.rng["python"])

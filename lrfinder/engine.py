@@ -23,6 +23,7 @@ from typing import Any
 import torch
 
 from ._batches import LossComputer, move_to_device
+from ._distributed import fetch_losses, resolve_distributed
 from ._state import CACHE_MODES, preserved_state
 from .ramp import lr_at, validate_ramp
 from .records import RangeTestResult
@@ -153,6 +154,7 @@ def find_lr(
     diverge_threshold: float | None = 4.0,
     check_every: int | None = None,
     cache: str = "memory",
+    distributed: bool | None = None,
     progress: bool = True,
     repeats: int = 1,
 ) -> RangeTestResult:
@@ -179,7 +181,10 @@ def find_lr(
         CUDA, where losses stay on the device in between so the loop never waits for the GPU.
       cache: where the snapshot for the restore lives: ``"memory"`` (CPU RAM) or ``"disk"`` (a private temporary
         directory, removed afterwards).
-      progress: show a tqdm progress bar with step, LR and smoothed loss.
+      distributed: average the losses over the ranks of a ``torch.distributed`` job, so every rank records the
+        same losses, stops at the same step and gets the same suggestion (see docs/distributed.md). ``None``: when
+        ``model`` is wrapped in ``DistributedDataParallel``.
+      progress: show a tqdm progress bar with step, LR and smoothed loss (on rank 0 only when distributed).
       repeats: run this many range tests with different batch orders and average their losses step-wise (the
         per-test losses and the spread of their suggestions are kept in the result; see ``lrfinder.repeats``).
 
@@ -197,6 +202,7 @@ def find_lr(
         start_lr, end_lr, num_iter, mode, accumulation_steps, clip_grad_norm, amp, diverge_threshold, check_every, cache
     )
     device = _model_device(model)
+    dist_ctx = resolve_distributed(model, distributed)
     if val_loader is not None and not isinstance(val_loader, Iterable):
         raise TypeError(f"val_loader must be iterable, got {type(val_loader).__name__}")
     if not isinstance(loader, Iterable):
@@ -226,23 +232,34 @@ def find_lr(
     )
     params = [p for g in optimizer.param_groups for p in g["params"]]
 
-    losses = torch.full((num_iter,), math.nan, dtype=torch.float32, device=device)
-    val_losses = torch.full((num_iter,), math.nan, dtype=torch.float32, device=device) if val_loader is not None else None
-    host_losses: list[float] = []
+    losses: list[float] = []  # the record, on the host
+    val_losses: list[float] | None = None if val_loader is None else []
+    host_losses = losses if val_losses is None else val_losses  # what the stop check watches
+    # Loss sums of the steps since the last host check, still on the device: appending costs nothing per step,
+    # and one stack + copy per check brings them over (no per-step indexing into a device buffer).
+    pending: list[torch.Tensor] = []
+    pending_val: list[torch.Tensor] = []
     tracker = _StopTracker(diverge_threshold)
     state = {"steps": 0, "stop_reason": "completed", "stop_step": None}
     bar = None
     t0 = time.perf_counter()
 
-    def fetch(upto: int) -> None:
-        """Copy losses [len(host_losses), upto) to the host (one sync) and run the stop check over them."""
-        start = len(host_losses)
-        if upto <= start:
+    def drain(ctx) -> None:
+        """Move the pending losses to the host record: one sync (averaged over the ranks when ``ctx`` is set)."""
+        if not pending:
             return
-        source = val_losses if val_losses is not None else losses
-        chunk = source[start:upto].tolist()
-        for offset, value in enumerate(chunk):
-            host_losses.append(value)
+        train, val = fetch_losses(pending, None if val_losses is None else pending_val, ctx)
+        pending.clear()
+        pending_val.clear()
+        losses.extend(v / accumulation_steps for v in train)
+        if val_losses is not None:
+            val_losses.extend(val)
+
+    def fetch() -> None:
+        """Bring the steps since the last check to the host and run the stop check over them."""
+        start = len(host_losses)
+        drain(dist_ctx)
+        for offset, value in enumerate(host_losses[start:]):
             if state["stop_reason"] == "completed":
                 why = tracker.push(value)
                 if why is not None:
@@ -250,11 +267,12 @@ def find_lr(
 
     def build(stop_reason: str | None = None) -> RangeTestResult:
         n = state["steps"]
+        drain(None)  # steps after the last check (an interrupted test): this rank's own values, no collective
         lrs = [lr_at(i, start_lr, end_lr, num_iter, mode) for i in range(n)]
         return RangeTestResult(
             lrs=lrs,
-            losses=losses[:n].tolist(),
-            val_losses=None if val_losses is None else val_losses[:n].tolist(),
+            losses=losses[:n],
+            val_losses=None if val_losses is None else val_losses[:n],
             stop_reason=stop_reason or state["stop_reason"],
             stop_step=state["stop_step"],
             config={
@@ -280,7 +298,7 @@ def find_lr(
 
     with preserved_state(model, optimizer, None if scaler_created else scaler, cache=cache):
         try:
-            if progress:
+            if progress and (dist_ctx is None or dist_ctx.is_main):
                 from tqdm.auto import tqdm
 
                 bar = tqdm(total=num_iter, desc="LR range test", unit="step", leave=False)
@@ -307,14 +325,14 @@ def find_lr(
                     scaler.update()
                 else:
                     optimizer.step()
-                losses[step] = total / accumulation_steps
+                pending.append(total)
                 if val_losses is not None:
-                    val_losses[step] = _evaluate(model, val_loader, compute_loss, device, autocast)
+                    pending_val.append(_evaluate(model, val_loader, compute_loss, device, autocast))
                 state["steps"] = step + 1
                 if bar is not None:
                     bar.update(1)
                 if step == 0 or (step + 1) % check_every == 0 or step == num_iter - 1:
-                    fetch(step + 1)
+                    fetch()
                     if step == 0 and not math.isfinite(host_losses[0]):
                         raise ValueError(
                             f"the loss at step 0 (lr={start_lr:.3g}, before any update) is {host_losses[0]}: "
@@ -338,6 +356,8 @@ def find_lr(
             f"stopped: smoothed loss exceeded {diverge_threshold:g}x its best at step {state['stop_step']} "
             f"(lr={lr_at(state['stop_step'], start_lr, end_lr, num_iter, mode):.3g})"
         )
+    if dist_ctx is not None:
+        notes.append(f"losses averaged over the {dist_ctx.world_size} ranks of the process group")
     if scaler_created:
         notes.append("amp='fp16': used a fresh GradScaler (pass scaler=... to use yours)")
     return build()
