@@ -231,6 +231,7 @@ def find_lr(
         else contextlib.nullcontext
     )
     params = [p for g in optimizer.param_groups for p in g["params"]]
+    no_sync = getattr(model, "no_sync", None) if accumulation_steps > 1 else None
 
     losses: list[float] = []  # the record, on the host
     val_losses: list[float] | None = None if val_loader is None else []
@@ -309,12 +310,15 @@ def find_lr(
                 _set_lr(optimizer, lr, ratios)
                 optimizer.zero_grad(set_to_none=True)
                 total = None
-                for _ in range(accumulation_steps):
+                for micro in range(accumulation_steps):
                     batch = move_to_device(next(batches), device)
-                    with autocast():
-                        loss = compute_loss(model, batch)
-                    scaled = loss.float() / accumulation_steps if accumulation_steps > 1 else loss.float()
-                    (scaler.scale(scaled) if scaler is not None else scaled).backward()
+                    # DDP: all-reduce the gradients once per optimizer step, not after every micro-batch
+                    sync = no_sync if no_sync is not None and micro < accumulation_steps - 1 else contextlib.nullcontext
+                    with sync():
+                        with autocast():
+                            loss = compute_loss(model, batch)
+                        scaled = loss.float() / accumulation_steps if accumulation_steps > 1 else loss.float()
+                        (scaler.scale(scaled) if scaler is not None else scaled).backward()
                     total = loss.detach().float() if total is None else total + loss.detach().float()
                 if clip_grad_norm is not None:
                     if scaler is not None:

@@ -90,6 +90,18 @@ def _worker(rank: int, init_file: str, out_dir: str) -> None:
         )
         assert_same_state(before, full_state(model, optimizer))
 
+        # Gradient accumulation under DDP (no_sync on all but the last micro-batch): the gradients the optimizer
+        # steps with must still be all-reduced, i.e. identical on every rank.
+        grads = []
+        hook = optimizer.register_step_pre_hook(
+            lambda opt, a, k: grads.append([p.grad.detach().clone().reshape(-1)[:8].tolist() for p in model.parameters()])
+        )
+        before_acc = full_state(model, optimizer)
+        find_lr(model, loader, optimizer, criterion, start_lr=1e-3, end_lr=1e-2, num_iter=3, accumulation_steps=2,
+                progress=False)
+        hook.remove()
+        assert_same_state(before_acc, full_state(model, optimizer))
+
         # A plain (not DDP) model on rank 0 only: auto mode must not wait for the other rank in a collective.
         solo = None
         if rank == 0:
@@ -111,6 +123,7 @@ def _worker(rank: int, init_file: str, out_dir: str) -> None:
                     "local_first": local_first,
                     "solo_steps": None if solo is None else solo.num_steps,
                     "solo_notes": None if solo is None else list(solo.notes),
+                    "accumulated_grads": grads,
                 },
                 f,
             )
@@ -133,6 +146,9 @@ def test_ddp_ranks_agree_and_are_restored(tmp_path):
     # the recorded step-0 loss is the mean of the ranks' own step-0 losses (different shards: they differ)
     assert r0["local_first"] != pytest.approx(r1["local_first"], rel=1e-3)
     assert r0["losses"][0] == pytest.approx((r0["local_first"] + r1["local_first"]) / 2, rel=1e-5)
+
+    # accumulated gradients were all-reduced once per optimizer step: identical on both ranks
+    assert len(r0["accumulated_grads"]) == 3 and r0["accumulated_grads"] == r1["accumulated_grads"]
 
     # only rank 0 shows progress
     assert (r0["bars"], r1["bars"]) == (1, 0)
