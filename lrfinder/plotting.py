@@ -75,6 +75,9 @@ def plot_range_test(
     lrs = np.asarray(result.lrs, dtype=float)
     curve = np.asarray(result.curve, dtype=float)
     smoothed = result.smoothed(smoother)
+    finite = curve[np.isfinite(curve)]
+    if finite.size:  # a polynomial smoother can overshoot at a blow-up; never draw beyond what was measured
+        smoothed = np.clip(smoothed, finite.min(), finite.max())
     which = "validation loss" if result.val_losses is not None else "loss"
     if show_raw:
         ax.plot(lrs, curve, color="tab:blue", alpha=0.3, lw=1, marker=".", ms=3, label=f"raw {which}")
