@@ -428,7 +428,7 @@ def _plateau(c: _Curve) -> Finding | None:
         e = s + w  # extend the flat stretch as far as it goes
         while e < n and abs(a[e] / level - 1.0) <= 0.04:
             e += 1
-        after = a[e : e + max(w, (e - s) // 2)]  # the drop must come soon after the flat stretch
+        after = a[e : e + max(2 * w, e - s)]  # the drop must come soon after the flat stretch
         drop_after = 1.0 - float(np.min(after)) / level if after.size else 0.0
         if drop_after >= 0.2 and not _lr_changes_between(c, s, min(e + 2, n - 1)):
             best = (s, e - 1, level, drop_after)
