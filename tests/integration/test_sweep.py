@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import math
 
 import numpy as np
@@ -126,9 +125,6 @@ def test_sweep_around_the_range_test_picks_an_lr_in_the_good_range(brute_force, 
 
 
 def test_sweep_with_the_real_diagnostics(brute_force, range_test):
-    diagnose = getattr(importlib.import_module("lrfinder.diagnose"), "diagnose", None)
-    if diagnose is None:
-        pytest.skip("lrfinder.diagnose.diagnose is not in this branch yet")
     result = lr_sweep(
         make_train_fn(), around=range_test, coarse_points=7, coarse_epochs=2, fine_points=3, fine_epochs=FINE_EPOCHS,
     )
