@@ -11,7 +11,9 @@ Examples:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import sys
+import types
+from typing import TYPE_CHECKING, Any
 
 from .._lazy import lazy_exports
 
@@ -32,6 +34,19 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
+
+
+class _CallablePackage(types.ModuleType):
+    """``lrfinder.diagnose`` is both this package and its main function: ``from lrfinder import diagnose`` gives
+    one or the other depending on what was imported first, so the package itself calls the function."""
+
+    def __call__(self, history: Any, **kwargs: Any) -> Any:
+        from .rules import diagnose
+
+        return diagnose(history, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallablePackage
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only

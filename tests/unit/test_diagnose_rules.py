@@ -196,3 +196,17 @@ def test_dev_curves_macro_f1():
     f1 = [2 * tp[x] / (2 * tp[x] + fp[x] + fn[x]) if tp[x] else 0.0 for x in labels]
     assert count == 68
     assert sum(f1) / len(f1) >= 0.9
+
+
+def test_lrfinder_diagnose_is_callable_whatever_was_imported_first():
+    import subprocess
+    import sys
+
+    code = (
+        "import lrfinder, lrfinder.diagnose.readers\n"
+        "from lrfinder import diagnose\n"
+        "print(diagnose({'loss': [1.0, 0.5, 0.3, 0.2, 0.2, 0.2]}).codes)\n"
+        "print(lrfinder.diagnose({'loss': [1.0, 0.5, 0.3, 0.2, 0.2, 0.2]}).codes)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == ["('healthy',)", "('healthy',)"]
