@@ -583,7 +583,7 @@ def long_curve(task: Task, seed: int, cache: dict) -> dict:
 
 # -- methods under test ---------------------------------------------------------------------------------------------
 def lrfinder_methods(lrs, losses, smoother: str | None = None) -> dict[str, float | None]:
-    from lrfinder.suggest import SUGGESTERS
+    from lrfinder.suggesters import SUGGESTERS
     from lrfinder.smoothing import DEFAULT_SMOOTHER
 
     kw = {"smoother": smoother or DEFAULT_SMOOTHER}
@@ -730,7 +730,7 @@ def _rule_variants(lrs, losses, smoother: str) -> dict[str, float | None]:
     """The default and the rules it was chosen against (see docs/benchmarks.md), on one curve."""
     import importlib
 
-    sg = importlib.import_module("lrfinder.suggest")
+    sg = importlib.import_module("lrfinder.suggesters")
     lrs, losses = np.asarray(lrs), np.asarray(losses, dtype=float)
     out = {"default (edge / 20)": None, "floor centre / 16 (previous default)": None, "argmin / 20": None,
            "floor top / 20": None, "gmean(steepest, edge / 20)": None, "80% of the fall reached / 8": None}

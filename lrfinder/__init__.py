@@ -23,12 +23,12 @@ _EXPORTS: dict[str, str] = {
     "OverfitCheck": ".sanity",
     "RangeTestResult": ".records",
     "SMOOTHERS": ".smoothing",
-    "SUGGESTERS": ".suggest",
+    "SUGGESTERS": ".suggesters",
     "Suggestion": ".records",
     "SweepResult": ".sweep",
     "build_schedule": ".schedules",
     "check_initial_loss": ".sanity",
-    "cyclic_bounds": ".suggest",
+    "cyclic_bounds": ".suggesters",
     "diagnose": ".diagnose",
     "ema": ".smoothing",
     "find_lr": ".engine",
@@ -44,9 +44,9 @@ _EXPORTS: dict[str, str] = {
     "preserved_state": "._state",
     "read_histories": ".diagnose.readers",
     "read_history": ".diagnose.readers",
-    "register_suggester": ".suggest",
+    "register_suggester": ".suggesters",
     "smooth": ".smoothing",
-    "suggest": ".suggest",
+    "suggest": ".suggesters",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])
@@ -78,6 +78,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .sanity import InitialLossCheck, OverfitCheck, check_initial_loss, overfit_small_batch
     from .schedules import build_schedule, plot_schedule
     from .smoothing import SMOOTHERS, ema, smooth
-    from .suggest import SUGGESTERS, cyclic_bounds, register_suggester, suggest
+    from .suggesters import SUGGESTERS, cyclic_bounds, register_suggester, suggest
     from .sweep import SweepResult, lr_sweep, plot_sweep
     from .sweep_optuna import optuna_sweep

@@ -16,7 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from .records import RangeTestResult
-    from .suggest import SUGGESTERS
+    from .suggesters import SUGGESTERS
 
     result = RangeTestResult.from_json(args.result)
     methods = args.method or sorted(SUGGESTERS)

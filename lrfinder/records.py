@@ -227,7 +227,7 @@ class RangeTestResult(JsonRecord):
 
     def suggest(self, method: str = "default") -> Suggestion:
         """The suggestion of the suggester registered as ``method``."""
-        from .suggest import suggest
+        from .suggesters import suggest
 
         return suggest(self.lrs, self.curve, method=method)
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lrfinder.records import CyclicBounds, Suggestion
-from lrfinder.suggest import (
+from lrfinder.suggesters import (
     SUGGESTERS,
     cyclic_bounds,
     default,
