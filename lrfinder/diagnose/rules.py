@@ -501,7 +501,7 @@ def _underfitting(c: _Curve) -> Finding | None:
     if level >= poor and gap <= 0.2 and fall < 0.1:
         return _finding(
             "underfitting",
-            _ramp(level, UNDERFIT_LEVEL, 0.8, 0.6, 0.9),
+            _ramp(level, poor, 0.8, 0.6, 0.9),
             f"train_loss {t_end:.4g} and val_loss {v_end:.4g} end close together (gap {gap * 100:.0f}%) but at "
             f"{level * 100:.0f}% of the chance level {c.chance:.4g}, and fell only {max(fall, 0) * 100:.1f}% "
             f"over the last quarter",
