@@ -45,6 +45,15 @@ UNDERFIT_LEVEL_MSE = 0.6
 STILL_IMPROVING_FALL = 0.025
 #: ...when the loss also falls, per epoch, at least this fraction of its average rate over the run (in log terms).
 STILL_IMPROVING_RATE = 0.18
+#: A smaller early spike (this many times the first loss) counts too when the loss then sits at the chance level.
+SPIKE_AT_CHANCE_FACTOR = 1.25
+#: A run that got at least this much below its final level and ends back at the chance level lost what it learned.
+RELAPSE_FACTOR = 1.25
+#: A flat stretch must last at least this many epochs (and PLATEAU_MIN_FRACTION of the run) to be a plateau.
+PLATEAU_MIN_EPOCHS = 10
+PLATEAU_MIN_FRACTION = 0.12
+#: A run shorter than this many epochs that still falls at its average pace has not shown that it stalled.
+MIN_EPOCHS_TO_JUDGE_STALL = 20
 #: Epoch-to-epoch jitter (relative to the total fall) that reads as oscillation, and the run length it needs.
 OSCILLATION_JITTER = 0.04
 OSCILLATION_MIN_POINTS = 15
@@ -200,9 +209,14 @@ def _diverged(h: CurveHistory, c: _Curve) -> Finding | None:
             continue
         before = float(np.min(a[: j + 1]))
         final = float(np.median(a[-3:]))
-        collapsed = c.chance is not None and 0.9 * c.chance <= final <= 1.15 * c.chance
+        # never recovered: it ends far above where it was before the blow-up, or no better than the chance level
+        # (or its start, when the chance level is unknown): whatever it had learned was lost
+        floor = c.chance if c.chance is not None else float(a[0])
+        collapsed = final >= 0.9 * floor
         if final > 2.0 * before or collapsed:
-            how = "settled at the chance level" if collapsed else f"ended at {final:.4g}"
+            how = (f"ended at {final:.4g}, far above its level {before:.4g} before the blow-up" if final > 2.0 * before
+                   else f"ended at {final:.4g}, no better than the " + ("chance level" if c.chance is not None
+                                                                         else "first value") + f" {floor:.4g}")
             return _finding(
                 "diverged",
                 _ramp(peak / a[0], EXPLODE_FACTOR, 50.0, 0.7, 0.95),
@@ -243,7 +257,14 @@ def _bad_init(c: _Curve) -> Finding | None:
                 flat_epochs=float(moved), first_loss=l0,
             )
     dev = float(np.max(np.abs(first / l0 - 1.0))) if l0 > 0 else math.inf
-    if dev < 0.02:
+    stuck = dev < 0.02
+    if not stuck and n >= 10:  # the same through epoch-to-epoch noise, on either curve
+        for a in (c.train, c.val):
+            noisy = _stuck_through_noise(a)
+            if noisy is not None:
+                stuck, dev = True, noisy
+                break
+    if stuck:
         chance = c.chance
         if chance is None:  # a loss parked at ln C of a common class count is at chance level too
             chance = next((math.log(k) for k in (2, 10, 100, 1000) if abs(l0 / math.log(k) - 1.0) < 0.01), None)
@@ -258,6 +279,19 @@ def _bad_init(c: _Curve) -> Finding | None:
     return None
 
 
+def _stuck_through_noise(a: np.ndarray | None) -> float | None:
+    """For a noisy curve that never moves: its running median stays within 5% of the first value, no single value
+    strays beyond 25% (a spike is movement), and the last quarter sits within 1% of the start (no slow trend).
+    Returns the running median's largest deviation, or None."""
+    if a is None or a.size < 10 or not a[0] > 0:
+        return None
+    l0 = float(a[0])
+    dev = float(np.max(np.abs(_median3(a) / l0 - 1.0)))
+    raw = float(np.max(np.abs(a / l0 - 1.0)))
+    end = abs(float(np.median(a[-max(3, a.size // 4) :])) / l0 - 1.0)
+    return dev if dev < 0.05 and raw < 0.25 and end < 0.01 else None
+
+
 def _roughness(a: np.ndarray) -> float:
     """Epoch-to-epoch jitter of the second half of a curve, relative to how far the loss fell (0 = smooth)."""
     if a.size < 6:
@@ -269,6 +303,63 @@ def _roughness(a: np.ndarray) -> float:
     tail = a[a.size // 2 :]
     d2 = np.abs(np.diff(tail, 2)) if tail.size >= 3 else np.zeros(1)
     return float(np.median(d2) / scale)
+
+
+def _ends_at_chance(c: _Curve) -> tuple[bool, float]:
+    """Whether both losses end at the chance level (within -10% / +15%), and the final level (median of the tail)."""
+    if c.chance is None or not c.chance > 0:
+        return False, math.nan
+    tail = max(3, c.n // 10)
+    ends = [float(np.median(a[-tail:])) for a in (c.train, c.val) if a is not None and a.size >= tail]
+    if not ends:
+        return False, math.nan
+    return all(0.9 * c.chance <= e <= 1.15 * c.chance for e in ends), float(np.median(ends))
+
+
+def _killed_at_chance(c: _Curve) -> Finding | None:
+    """An early spike (smaller than SPIKE_FACTOR) after which the loss sits at the chance level: the first too-large
+    steps wrecked the network (e.g. dead units) and it never learned again."""
+    at_chance, level = _ends_at_chance(c)
+    if not at_chance:
+        return None
+    for name, a in (("train_loss", c.train), ("val_loss", c.val)):
+        if a is None or a.size < 6 or not a[0] > 0:
+            continue
+        early = a[1 : max(3, int(0.1 * a.size)) + 1]
+        if early.max() >= SPIKE_AT_CHANCE_FACTOR * a[0]:
+            j = 1 + int(np.argmax(early))
+            return _finding(
+                "lr_too_high",
+                _ramp(early.max() / a[0], SPIKE_AT_CHANCE_FACTOR, SPIKE_FACTOR, 0.6, 0.85),
+                f"{name} jumped to {a[j]:.4g} at {c.at(j)} ({a[j] / a[0]:.2f}x its first value {a[0]:.4g}) and the "
+                f"loss then sat at the chance level {c.chance:.4g} to the end (about {level:.4g}): the first "
+                "updates overshot and the network stopped learning",
+                _span(c, 0, c.n - 1),
+                spike=float(a[j]), first=float(a[0]), final=level,
+            )
+    return None
+
+
+def _relapse(c: _Curve) -> Finding | None:
+    """The loss got clearly below the chance level, then climbed back to it and stayed: training made the model
+    worse again, the mark of steps too large to settle (both curves rise, so it is not overfitting)."""
+    at_chance, level = _ends_at_chance(c)
+    if not at_chance:
+        return None
+    m = _median3(c.main)
+    i = int(np.argmin(m))
+    best = float(m[i])
+    if i == 0 or i >= c.n - 3 or not best > 0 or level < RELAPSE_FACTOR * best:
+        return None
+    return _finding(
+        "lr_too_high",
+        _ramp(level / best, RELAPSE_FACTOR, 2.0, 0.6, 0.9),
+        f"{c.main_name} got down to {best:.4g} at {c.at(i)}, then climbed back to the chance level {c.chance:.4g} "
+        f"(about {level:.4g} at the end, {level / best:.2f}x its best) with the training loss: the steps are too "
+        "large to settle",
+        _span(c, i, c.n - 1),
+        best=best, best_epoch=float(c.x[i]), final=level,
+    )
 
 
 def _lr_too_high(c: _Curve, diverged: Finding | None) -> Finding | None:
@@ -296,6 +387,10 @@ def _lr_too_high(c: _Curve, diverged: Finding | None) -> Finding | None:
                 f"{c.main_name} rose from its best {np.min(a):.4g} to {a[-1]:.4g} before it became non-finite",
                 _span(c, int(np.argmin(a)), a.size - 1), best=float(np.min(a)), last=float(a[-1]),
             )
+    for rule in (_killed_at_chance, _relapse):
+        f = rule(c)
+        if f is not None:
+            return f
     # per-step logs jitter by nature (one mini-batch per point): the oscillation rule reads epoch averages only
     if c.train is not None and c.train.size >= OSCILLATION_MIN_POINTS and c.unit == "epoch":
         r = _roughness(c.train)
@@ -411,7 +506,11 @@ def _plateau(c: _Curve) -> Finding | None:
     n = a.size
     if n < 12:
         return None
-    w = max(5, int(round(0.12 * n)))
+    w = max(5, int(round(PLATEAU_MIN_FRACTION * n)))
+    if c.unit == "epoch":
+        w = max(w, PLATEAU_MIN_EPOCHS)
+    if n < w + 3:
+        return None
     best = None
     s = 2  # a flat stretch right at the start is bad_init's business
     while s < n - w - 1:
@@ -481,6 +580,27 @@ def _still_improving(c: _Curve) -> Finding | None:
             f"{c.main_name} still fell {fall * 100:.0f}% over the last {a.size - start} {c.unit}s "
             f"(to {a[-1]:.4g} at {c.at(a.size - 1)}, at {rate * 100:.0f}% of its average rate over the run) "
             "and is at its lowest at the end",
+            _span(c, start, a.size - 1),
+            end_fall=fall, end_rate_vs_average=rate,
+        )
+    return None
+
+
+def _too_short_to_stall(c: _Curve) -> Finding | None:
+    """A short run (< MIN_EPOCHS_TO_JUDGE_STALL epochs) whose loss still falls at about its average pace and is at
+    its lowest at the end: too early to call it underfitting, train longer first."""
+    a = c.main
+    if c.unit != "epoch" or a.size >= MIN_EPOCHS_TO_JUDGE_STALL or a.size < 6:
+        return None
+    fall, rate, start = _end_fall(a)
+    s = _median3(a)
+    if fall > 0 and rate >= 0.5 and s[-1] <= np.min(s) * 1.005:
+        return _finding(
+            "still_improving",
+            _ramp(rate, 0.5, 1.0, 0.55, 0.75),
+            f"{c.main_name} still fell {fall * 100:.1f}% over the last {a.size - start} {c.unit}s (at "
+            f"{rate * 100:.0f}% of its average rate over the run) and is at its lowest at the end; after only "
+            f"{a.size - 1} {c.unit}s it is too early to call the high level underfitting",
             _span(c, start, a.size - 1),
             end_fall=fall, end_rate_vs_average=rate,
         )
@@ -560,14 +680,6 @@ def _diagnose(h: CurveHistory, num_classes: int | None, min_confidence: float) -
                     f"{chance:.4g}", _span(probe, 0, 0), first_loss=first, chance=chance,
                 )
             )
-        elif diverged_nonfinite is not None and probe.main.size == 1 and h.loss_kind != "mse" and chance is not None:
-            findings.append(
-                _finding(
-                    "lr_too_high", 0.6,
-                    f"the loss was {first:.4g} (a normal start) and non-finite right after the first epoch of updates",
-                    _span(probe, 0, min(1, probe.x.size - 1)),
-                )
-            )
         if diverged_nonfinite is not None and probe.main.size >= 2 and probe.main[-1] >= 1.5 * np.min(probe.main):
             findings.append(
                 _finding(
@@ -614,6 +726,8 @@ def _diagnose(h: CurveHistory, num_classes: int | None, min_confidence: float) -
             findings.append(_finding("insufficient_data", 1.0, f"only {n} usable points", None))
         return Report(findings=tuple(findings), **base)
     init = _bad_init(c)
+    if init is not None and "never moves" in init.evidence and _killed_at_chance(c) is not None:
+        init = None  # it moved: a spike, then stuck at chance (the LR's doing, see _killed_at_chance)
     if init is not None:
         findings.append(init)
     if init is None or "never moves" not in init.evidence:
@@ -627,14 +741,21 @@ def _diagnose(h: CurveHistory, num_classes: int | None, min_confidence: float) -
         for f in (decay, over, None if decay is not None else _plateau(c)):
             if f is not None:
                 findings.append(f)
+        if decay is not None and init is not None and "never moves" in init.evidence:
+            findings.remove(init)  # the LR was cut before the loss moved: the cut explains the stall
+            init = None
         codes = {f.code for f in findings}
-        if not codes & {"overfitting", "lr_too_high", "plateau", "early_decay"}:
+        stuck = init is not None and "never moves" in init.evidence
+        if not stuck and not codes & {"overfitting", "lr_too_high", "plateau", "early_decay"}:
             still = _still_improving(c)
             if still is not None:
                 findings.append(still)
             elif "bad_init" not in codes:
                 under = _underfitting(c)
-                if under is not None:
+                early = _too_short_to_stall(c) if under is not None else None
+                if early is not None:
+                    findings.append(early)
+                elif under is not None:
                     findings.append(under)
     findings = [f for f in findings if f.confidence >= min_confidence]
     if not findings:
