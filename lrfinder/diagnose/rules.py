@@ -52,10 +52,18 @@ RELAPSE_FACTOR = 1.25
 #: A flat stretch must last at least this many epochs (and PLATEAU_MIN_FRACTION of the run) to be a plateau.
 PLATEAU_MIN_EPOCHS = 10
 PLATEAU_MIN_FRACTION = 0.12
+#: ...within this fraction of its level (a gently sloping shoulder counts as flat).
+PLATEAU_TOLERANCE = 0.04
 #: A run shorter than this many epochs that still falls at its average pace has not shown that it stalled.
 MIN_EPOCHS_TO_JUDGE_STALL = 20
+#: On epoch logs, a slow end (below STILL_IMPROVING_STEADY of the average rate) must still fall at least this
+#: fraction per epoch: a few percent over many epochs is a curve levelling off, not one cut short.
+STILL_IMPROVING_STEADY = 0.5
+STILL_IMPROVING_PER_EPOCH = 0.01
 #: Epoch-to-epoch jitter (relative to the total fall) that reads as oscillation, and the run length it needs.
 OSCILLATION_JITTER = 0.04
+#: ...or, with a smaller jitter against the fall (>= 0.025), this much against the level the loss sits at.
+OSCILLATION_LEVEL_JITTER = 0.3
 OSCILLATION_MIN_POINTS = 15
 
 ADVICE: dict[str, str] = {
@@ -346,17 +354,17 @@ def _relapse(c: _Curve) -> Finding | None:
     at_chance, level = _ends_at_chance(c)
     if not at_chance:
         return None
-    m = _median3(c.main)
+    m = _median3(c.main)  # one lucky epoch is not a level the model reached
     i = int(np.argmin(m))
-    best = float(m[i])
-    if i == 0 or i >= c.n - 3 or not best > 0 or level < RELAPSE_FACTOR * best:
+    if i == 0 or i >= c.n - 3 or not m[i] > 0 or level < RELAPSE_FACTOR * float(m[i]):
         return None
+    best = float(np.min(c.main[max(0, i - 1) : i + 2]))  # quote the logged value
     return _finding(
         "lr_too_high",
-        _ramp(level / best, RELAPSE_FACTOR, 2.0, 0.6, 0.9),
-        f"{c.main_name} got down to {best:.4g} at {c.at(i)}, then climbed back to the chance level {c.chance:.4g} "
-        f"(about {level:.4g} at the end, {level / best:.2f}x its best) with the training loss: the steps are too "
-        "large to settle",
+        _ramp(level / float(m[i]), RELAPSE_FACTOR, 2.0, 0.6, 0.9),
+        f"{c.main_name} got down to {best:.4g} at {c.at(int(np.argmin(c.main[: i + 2])))}, then climbed back to the "
+        f"chance level {c.chance:.4g} (about {level:.4g} at the end, {level / best:.2f}x its best) with the training "
+        "loss: the steps are too large to settle",
         _span(c, i, c.n - 1),
         best=best, best_epoch=float(c.x[i]), final=level,
     )
@@ -399,7 +407,7 @@ def _lr_too_high(c: _Curve, diverged: Finding | None) -> Finding | None:
         rel = float(np.median(np.abs(np.diff(tail, 2)))) / level if level > 0 else 0.0
         # jitter large against the total fall AND against the level it sits at (a converged loss at its noise
         # floor jitters against a small fall, but not against its level)
-        if (r >= OSCILLATION_JITTER and rel >= 0.05) or (r >= 0.025 and rel >= 0.3):
+        if (r >= OSCILLATION_JITTER and rel >= 0.05) or (r >= 0.025 and rel >= OSCILLATION_LEVEL_JITTER):
             return _finding(
                 "lr_too_high",
                 _ramp(r, OSCILLATION_JITTER, 0.15, 0.6, 0.9),
@@ -459,7 +467,8 @@ def _early_decay(c: _Curve) -> Finding | None:
         return None
     slowdown = rate_after / rate_before
     fall_after = (after[0] - after[-1]) / max(after[0], 1e-12)
-    if slowdown < 0.1 and fall_after < 0.5:
+    _, end_rate, _ = _end_fall(c.main)  # still falling at over half its average pace at the end: not a stall
+    if slowdown < 0.1 and fall_after < 0.5 and end_rate < STILL_IMPROVING_STEADY:
         return _finding(
             "early_decay",
             _ramp(-math.log10(max(slowdown, 1e-6)), 1.0, 2.0, 0.6, 0.9),
@@ -519,13 +528,13 @@ def _plateau(c: _Curve) -> Finding | None:
         if (
             level <= 0
             or level <= 0.1 * a[0]  # a wobble at a tiny fraction of the starting loss is not a plateau
-            or float(np.max(np.abs(seg / level - 1.0))) > 0.04
+            or float(np.max(np.abs(seg / level - 1.0))) > PLATEAU_TOLERANCE
             or a[0] / level - 1.0 < 0.1
         ):
             s += 1
             continue
         e = s + w  # extend the flat stretch as far as it goes
-        while e < n and abs(a[e] / level - 1.0) <= 0.04:
+        while e < n and abs(a[e] / level - 1.0) <= PLATEAU_TOLERANCE:
             e += 1
         after = a[e : e + max(2 * w, e - s)]  # the drop must come soon after the flat stretch
         drop_after = 1.0 - float(np.min(after)) / level if after.size else 0.0
@@ -573,7 +582,9 @@ def _still_improving(c: _Curve) -> Finding | None:
     last_is_low = s[-1] <= np.min(s) * 1.02
     if a[0] > 0 and s[-1] < 1e-3 * a[0]:  # relative falls at a loss 1000x below its start mean nothing
         return None
-    if fall >= STILL_IMPROVING_FALL and rate >= STILL_IMPROVING_RATE and last_is_low:
+    per_epoch = fall / max(a.size - 1 - start, 1)
+    brisk = c.unit != "epoch" or rate >= STILL_IMPROVING_STEADY or per_epoch >= STILL_IMPROVING_PER_EPOCH
+    if fall >= STILL_IMPROVING_FALL and rate >= STILL_IMPROVING_RATE and last_is_low and brisk:
         return _finding(
             "still_improving",
             min(_ramp(fall, STILL_IMPROVING_FALL, 0.15, 0.55, 0.95), _ramp(rate, STILL_IMPROVING_RATE, 0.7, 0.55, 0.95)),

@@ -210,3 +210,99 @@ def test_lrfinder_diagnose_is_callable_whatever_was_imported_first():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.splitlines() == ["('healthy',)", "('healthy',)"]
+
+
+# -- round 4 / 5 rules: answers worked out by hand ------------------------------------------------------------------
+
+
+def test_spike_then_stuck_at_chance_is_lr_too_high_not_bad_init():
+    # binary task, chance ln 2 = 0.6931: a 1.44x spike at epoch 1, then the loss sits at chance to the end
+    train = [0.6931, 1.0] + [0.70, 0.695] * 9
+    val = [0.6931, 0.71] + [0.694, 0.698] * 9
+    report = diagnose(hist(train, val, num_classes=2))
+    assert report.codes == ("lr_too_high",)
+    assert "1.44x its first value" in report.findings[0].evidence
+    assert "sat at the chance level 0.6931" in report.findings[0].evidence
+
+
+def test_learning_then_climbing_back_to_chance_is_lr_too_high():
+    # 3 classes, chance ln 3 = 1.0986: val gets down to 0.7, then climbs back to ~1.1 with the train loss
+    val = [1.1, 0.8, 0.7, 0.72, 0.9, 1.0, 1.08] + [1.1] * 13
+    train = [1.1, 0.85, 0.75, 0.74, 0.95, 1.02, 1.09] + [1.1] * 13
+    report = diagnose(hist(train, val, num_classes=3))
+    assert report.codes == ("lr_too_high",)
+    f = report.findings[0]
+    assert "got down to 0.7 at epoch 2" in f.evidence and "1.57x its best" in f.evidence  # 1.1 / 0.7
+    assert "overfitting" not in report.codes  # the train loss rose too
+
+
+def test_noisy_loss_that_never_moves_is_bad_init():
+    # 0, +3%, -3% around the first value, repeated for 30 epochs: no trend, no spike
+    train = [0.6931 * (1 + (0.0, 0.03, -0.03)[i % 3]) for i in range(30)]
+    report = diagnose(hist(train, num_classes=2))
+    assert report.codes == ("bad_init",) and "never moves" in report.findings[0].evidence
+
+
+def test_slow_creep_is_not_a_noisy_never_moving_loss():
+    # a steady 0.1% per epoch fall over 40 epochs: ends 4% lower, so it moved (not bad_init by "never moves")
+    train = [1.0 * (1 - 0.001 * i) for i in range(41)]
+    assert "never moves" not in " ".join(f.evidence for f in diagnose(hist(train)).findings)
+
+
+def test_explosion_that_ends_at_chance_is_diverged():
+    # 3 classes: the loss explodes to 30 (27x its first value) and ends at ~1.1, the chance level: nothing learned
+    train = [1.1, 30.0, 5.0, 1.2, 1.15] + [1.1, 1.12] * 8
+    report = diagnose(hist(train, num_classes=3))
+    assert "diverged" in report.codes and "lr_too_high" in report.codes
+    f = report.findings[report.codes.index("diverged")]
+    assert "no better than the chance level 1.099" in f.evidence
+
+
+def test_explosion_then_real_learning_is_not_diverged():
+    # the same spike, but the loss then falls to 0.2, far below chance: it recovered
+    train = [1.1, 30.0, 5.0, 1.0, 0.7] + list(np.geomspace(0.6, 0.2, 16))
+    report = diagnose(hist(train, num_classes=3))
+    assert "diverged" not in report.codes and "lr_too_high" in report.codes
+
+
+def test_flat_stretch_shorter_than_ten_epochs_is_not_a_plateau():
+    lr = [0.01] * 30
+    short = [1.0, 0.7, 0.5] + [0.5] * 7 + list(np.geomspace(0.4, 0.1, 20))  # 7 flat epochs (+1 at the edge)
+    long = [1.0, 0.7, 0.5] + [0.5] * 12 + list(np.geomspace(0.4, 0.1, 15))  # 12 flat epochs
+    assert "plateau" not in diagnose(hist(short, lr=lr)).codes
+    assert "plateau" in diagnose(hist(long, lr=lr)).codes
+
+
+def test_short_run_still_falling_near_chance_is_still_improving_not_underfitting():
+    # 10 epochs, binary: the loss falls steadily from 0.693 to 0.655 (94% of chance) and is lowest at the end
+    val = list(np.linspace(0.6931, 0.655, 11))
+    train = list(np.linspace(0.6931, 0.65, 11))
+    report = diagnose(hist(train, val, num_classes=2))
+    assert report.codes == ("still_improving",)
+    assert "too early to call the high level underfitting" in report.findings[0].evidence
+    # the same shape over 40 epochs (a 5% fall in all) is a stall: underfitting
+    val40, train40 = list(np.linspace(0.6931, 0.655, 41)), list(np.linspace(0.6931, 0.65, 41))
+    assert diagnose(hist(train40, val40, num_classes=2)).codes == ("underfitting",)
+
+
+def test_slow_creep_over_a_long_run_is_not_still_improving():
+    # fast fall, then 0.4% per epoch over the last 10 of 41 epochs: 4% in the last quarter, at under half the
+    # run's average pace and under 1% per epoch: levelling off
+    val = list(np.geomspace(2.0, 0.3, 11)) + list(0.3 * (1 - 0.004) ** np.arange(1, 31))
+    f = diagnose(hist(val, val)).findings
+    assert [x.code for x in f] == ["healthy"]
+
+
+def test_immediate_nan_is_diverged_only():
+    # non-finite right after the first epoch: no finite rise to show a too-high LR (dev-curves convention)
+    train = [1.8] + [math.nan] * 20
+    report = diagnose(hist(train, num_classes=6))
+    assert set(report.codes) - {"insufficient_data"} == {"diverged"}
+
+
+def test_cut_then_still_falling_briskly_is_not_early_decay():
+    # LR cut 50x at epoch 3; the loss keeps falling 3% per epoch to the end (its average pace): no stall
+    train = [2.0, 1.4, 1.0] + list(1.0 * 0.97 ** np.arange(1, 28))
+    lr = [0.1, 0.1, 0.1] + [0.002] * 27
+    report = diagnose(hist(train, lr=lr))
+    assert "early_decay" not in report.codes and "still_improving" in report.codes
