@@ -627,6 +627,15 @@ EYE_RELABEL_THIRD: dict[str, tuple[list[str], str]] = {
     "m108": (["plateau"], "as j108: a shoulder of 15 epochs (from epoch 6), then a drop with no LR change"),
 }
 
+# The sets this script makes: (id prefix, data seed, model-seed offset, eye-check relabels, folder, split name;
+# "" = alternate tune / heldout by position within a condition).
+HELD_OUT_SETS: dict[str, tuple[str, int, int, dict[str, tuple[list[str], str]], str, str]] = {
+    "tuning": ("i", 1000, 0, EYE_RELABEL, OUT.name, ""),
+    "fresh": ("j", 5000, 7000, EYE_RELABEL_FRESH, "independent", "fresh"),
+    "second": ("k", 9000, 14000, EYE_RELABEL_SECOND, "independent-2", "second"),
+    "third": ("m", 13000, 21000, EYE_RELABEL_THIRD, "independent-3", "third"),
+}
+
 
 def _round(v: float) -> float:
     return float(f"{v:.6g}") if math.isfinite(v) else v
@@ -650,22 +659,13 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)
     t0 = time.perf_counter()
     all_specs = specs()
-    prefix, task_seed, relabel = "i", 1000, EYE_RELABEL
-    if args.fresh:
-        prefix, task_seed, relabel = "j", 5000, EYE_RELABEL_FRESH
-        all_specs = [replace(sp, seed=sp.seed + 7000) for sp in all_specs]
-        if args.out == OUT:
-            args.out = OUT.parent / "independent"
-    elif args.third_holdout:
-        prefix, task_seed, relabel = "m", 13000, EYE_RELABEL_THIRD
-        all_specs = [replace(sp, seed=sp.seed + 21000) for sp in all_specs]
-        if args.out == OUT:
-            args.out = OUT.parent / "independent-3"
-    elif args.second_holdout:
-        prefix, task_seed, relabel = "k", 9000, EYE_RELABEL_SECOND
-        all_specs = [replace(sp, seed=sp.seed + 14000) for sp in all_specs]
-        if args.out == OUT:
-            args.out = OUT.parent / "independent-2"
+    # which set: (id prefix, data seed, model-seed offset, eye-check relabels, folder, split name)
+    chosen = ("fresh" if args.fresh else "third" if args.third_holdout else "second" if args.second_holdout
+              else "tuning")
+    prefix, task_seed, seed_offset, relabel, folder, split = HELD_OUT_SETS[chosen]
+    all_specs = [replace(sp, seed=sp.seed + seed_offset) for sp in all_specs]
+    if args.out == OUT:
+        args.out = OUT.parent / folder
     # per-task reference: a sound model trained long (best val loss)
     tasks = sorted({s.task for s in all_specs})
     refs: dict[str, float] = {}
@@ -707,8 +707,7 @@ def main(argv: list[str] | None = None) -> int:
             "induced": f"{spec.cond}: {spec.how}",
             "labels": labels,
             "check": note,
-            "split": ("fresh" if args.fresh else "second" if args.second_holdout else "third" if args.third_holdout
-                      else "tune" if pos % 2 == 0 else "heldout"),
+            "split": split or ("tune" if pos % 2 == 0 else "heldout"),
             "n_classes": task["n_classes"],
             "loss_fn": task["loss_fn"],
             "n_train": task["n_train"],

@@ -287,6 +287,11 @@ def _bad_init(c: _Curve) -> Finding | None:
     return None
 
 
+def _never_moves(f: Finding | None) -> bool:
+    """Whether a ``bad_init`` finding is the "loss never moves" kind (other rules defer to it, or override it)."""
+    return f is not None and f.code == "bad_init" and "never moves" in f.evidence
+
+
 def _stuck_through_noise(a: np.ndarray | None) -> float | None:
     """For a noisy curve that never moves: its running median stays within 5% of the first value, no single value
     strays beyond 25% (a spike is movement), and the last quarter sits within 1% of the start (no slow trend).
@@ -313,11 +318,16 @@ def _roughness(a: np.ndarray) -> float:
     return float(np.median(d2) / scale)
 
 
+def _tail_len(c: _Curve) -> int:
+    """How many final points make "the end" of a run: its last tenth, at least 3 (a median over them)."""
+    return max(3, c.n // 10)
+
+
 def _ends_at_chance(c: _Curve) -> tuple[bool, float]:
     """Whether both losses end at the chance level (within -10% / +15%), and the final level (median of the tail)."""
     if c.chance is None or not c.chance > 0:
         return False, math.nan
-    tail = max(3, c.n // 10)
+    tail = _tail_len(c)
     ends = [float(np.median(a[-tail:])) for a in (c.train, c.val) if a is not None and a.size >= tail]
     if not ends:
         return False, math.nan
@@ -623,7 +633,7 @@ def _underfitting(c: _Curve) -> Finding | None:
         return None
     t = c.train if c.train is not None else c.main
     v = c.val if c.val is not None else c.main
-    tail = max(3, c.n // 10)
+    tail = _tail_len(c)
     t_end, v_end = float(np.median(t[-tail:])), float(np.median(v[-tail:]))
     level = min(t_end, v_end) / c.chance
     gap = abs(v_end - t_end) / max(t_end, v_end, 1e-12)
@@ -737,11 +747,11 @@ def _diagnose(h: CurveHistory, num_classes: int | None, min_confidence: float) -
             findings.append(_finding("insufficient_data", 1.0, f"only {n} usable points", None))
         return Report(findings=tuple(findings), **base)
     init = _bad_init(c)
-    if init is not None and "never moves" in init.evidence and _killed_at_chance(c) is not None:
+    if _never_moves(init) and _killed_at_chance(c) is not None:
         init = None  # it moved: a spike, then stuck at chance (the LR's doing, see _killed_at_chance)
     if init is not None:
         findings.append(init)
-    if init is None or "never moves" not in init.evidence:
+    if not _never_moves(init):
         high = _lr_too_high(c, div)
         if high is not None:
             findings.append(high)
@@ -752,12 +762,11 @@ def _diagnose(h: CurveHistory, num_classes: int | None, min_confidence: float) -
         for f in (decay, over, None if decay is not None else _plateau(c)):
             if f is not None:
                 findings.append(f)
-        if decay is not None and init is not None and "never moves" in init.evidence:
+        if decay is not None and _never_moves(init):
             findings.remove(init)  # the LR was cut before the loss moved: the cut explains the stall
             init = None
         codes = {f.code for f in findings}
-        stuck = init is not None and "never moves" in init.evidence
-        if not stuck and not codes & {"overfitting", "lr_too_high", "plateau", "early_decay"}:
+        if not _never_moves(init) and not codes & {"overfitting", "lr_too_high", "plateau", "early_decay"}:
             still = _still_improving(c)
             if still is not None:
                 findings.append(still)
