@@ -47,6 +47,7 @@ RANGE_SEEDS = (10, 11, 12, 13, 14)
 RANGE_TEST = dict(start_lr=1e-7, end_lr=10.0, num_iter=100)
 REPEATS = 3  # for the "find_lr(repeats=3)" row
 LONG_NUM_ITER = 200  # for the extra "num_iter=200" row (lrfinder only)
+ADVICE_ROW = "lrfinder default, its advice followed once"  # a second range test where the first named a range
 ACC_TOL = 1.0  # accuracy points
 LOSS_TOL = 0.05  # relative
 
@@ -493,7 +494,7 @@ def _load(path: str) -> dict:
 
 def _save(path: str, obj: dict) -> None:
     current = {t.key() for t in TASKS.values()}
-    suffixes = {f"{RANGE_TEST['num_iter']}|r{REPEATS}", f"{LONG_NUM_ITER}|long"}
+    suffixes = {f"{RANGE_TEST['num_iter']}|r{REPEATS}", f"{LONG_NUM_ITER}|long", f"{RANGE_TEST['num_iter']}|advice"}
     for k in list(obj):  # drop entries of tasks or range-test settings that have since changed
         parts = k.split("|")
         if parts[0] not in current or (len(parts) > 1 and "|".join(parts[2:]) not in suffixes):
@@ -615,7 +616,31 @@ def long_curve(task: Task, seed: int, cache: dict) -> dict:
     return cache[key]
 
 
+def advised_curve(task: Task, seed: int, advice: dict, cache: dict) -> dict:
+    """What a user does when the default declines and names a range (``retry_start_lr`` / ``retry_end_lr`` in its
+    details): one more range test, same seed, model, data and ``num_iter``, on that range; cached."""
+    key = f"{task.key()}|{seed}|{RANGE_TEST['num_iter']}|advice"
+    start = advice.get("retry_start_lr", RANGE_TEST["start_lr"])
+    end = advice.get("retry_end_lr", RANGE_TEST["end_lr"])
+    if key not in cache or (cache[key]["start_lr"], cache[key]["end_lr"]) != (start, end):
+        from lrfinder import find_lr
+
+        torch.manual_seed(seed)
+        model = task.make_model()
+        r = find_lr(model, _loader(task, seed), task.make_opt(model.parameters(), start), task.criterion(),
+                    start_lr=start, end_lr=end, num_iter=RANGE_TEST["num_iter"], progress=False)
+        cache[key] = {"task": task.name, "start_lr": start, "end_lr": end, "lrs": r.lrs.tolist(),
+                      "losses": r.losses.tolist()}
+    return cache[key]
+
+
 # -- methods under test ---------------------------------------------------------------------------------------------
+def _default_suggestion(lrs, losses):
+    from lrfinder.suggesters import default
+
+    return default(np.asarray(lrs), np.asarray(losses, dtype=float))
+
+
 def lrfinder_methods(lrs, losses, smoother: str | None = None) -> dict[str, float | None]:
     from lrfinder.suggesters import SUGGESTERS
     from lrfinder.smoothing import DEFAULT_SMOOTHER
@@ -696,6 +721,11 @@ def main(argv=None) -> int:
             if args.sweep_only:
                 continue
             curves[n] = {s: range_curves(t, s, range_cache) for s in seeds}
+            for s in seeds:  # where the default declines and names a range, the user's second try
+                c = curves[n][s]["lrfinder"]
+                first = _default_suggestion(c["lrs"], c["losses"])
+                if first.lr is None and "retry_start_lr" in first.details:
+                    curves[n][s]["advice"] = advised_curve(t, s, first.details, range_cache)
             if not args.quick:
                 for s in seeds:
                     curves[n][s]["long"] = long_curve(t, s, range_cache)
@@ -715,18 +745,20 @@ def main(argv=None) -> int:
     if args.explore:
         explore(names, truths, curves, seeds)
         return 0
-    methods = ["lrfinder default", "lrfinder steepest", "lrfinder valley", "lrfinder minimum",
-               f"lrfinder default, repeats={REPEATS}", "torch-lr-finder"]
+    basic = ["lrfinder default", "lrfinder steepest", "lrfinder valley", "lrfinder minimum"]
+    repeats_row = f"lrfinder default, repeats={REPEATS}"
     long_row = f"lrfinder default, num_iter={LONG_NUM_ITER}"
-    if not args.quick:
-        methods.insert(5, long_row)
+    methods = [basic[0], ADVICE_ROW, *basic[1:], repeats_row, *([] if args.quick else [long_row]), "torch-lr-finder"]
     rows = []
     for n in names:
         for s in seeds:
             c = curves[n][s]
-            lrs = dict(zip(methods[:4], lrfinder_methods(c["lrfinder"]["lrs"], c["lrfinder"]["losses"]).values()))
+            lrs = dict(zip(basic, lrfinder_methods(c["lrfinder"]["lrs"], c["lrfinder"]["losses"]).values()))
+            adv = c.get("advice")
+            lrs[ADVICE_ROW] = (lrs[basic[0]] if adv is None else
+                               lrfinder_methods(adv["lrs"], adv["losses"])["default"])
             rep = c["lrfinder_repeats"]
-            lrs[methods[4]] = lrfinder_methods(rep["lrs"], rep["losses"])["default"]
+            lrs[repeats_row] = lrfinder_methods(rep["lrs"], rep["losses"])["default"]
             if "long" in c:
                 lrs[long_row] = lrfinder_methods(c["long"]["lrs"], c["long"]["losses"])["default"]
             lrs["torch-lr-finder"] = c["torch_lr_finder"]["suggestion"] if c["torch_lr_finder"] else None

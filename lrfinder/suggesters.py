@@ -4,7 +4,9 @@ Every suggester has the signature ``suggester(lrs, losses) -> Suggestion``: ``lr
 the *raw* per-step losses (they may hold NaN/inf: isolated holes are bridged, a non-finite tail marks a divergence).
 Suggesters smooth the curve over log10(LR) themselves (zero-phase, see :mod:`lrfinder.smoothing`) and return the
 LR, where it sits on the curve, an interval of LRs they consider equally good, and caveats; or ``lr=None`` and a
-``reason`` that says what to change when the curve cannot support a suggestion.
+``reason`` that says what to change when the curve cannot support a suggestion (with the range it names, if any, in
+``details["retry_start_lr"]`` / ``["retry_end_lr"]``). A loss counts as having fallen only if it fell by more than
+``FALL_Z`` standard errors of its per-step noise, judged with the final blow-up clipped.
 
 Registered: ``steepest`` (fastest fall of the loss, before its minimum), ``valley`` (middle of the longest
 descending stretch), ``minimum`` (LR at the loss minimum / 10) and ``default`` (lrfinder's choice: see
@@ -24,8 +26,8 @@ Examples:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import numpy as np
@@ -34,6 +36,7 @@ from .records import CyclicBounds, Suggestion
 from .smoothing import DEFAULT_SMOOTHER, _filter, check_lrs, default_window, smooth, tail_start
 
 __all__ = [
+    "FALL_Z",
     "MIN_DECADES",
     "MIN_POINTS",
     "SUGGESTERS",
@@ -62,6 +65,9 @@ DEFAULT_FACTOR = 20.0
 SEED_SPREAD = 1.6
 #: The floor of the curve: where the smoothed loss is within this fraction of its total drop of its minimum.
 FLOOR_FRACTION = 0.1
+#: Evidence that the loss fell: the median of the first losses must exceed the median of the (clipped) losses
+#: around the minimum by this many standard errors (per-step noise from successive differences).
+FALL_Z = 3.0
 
 
 
@@ -145,6 +151,7 @@ class _Curve:
     problem: str | None = None  # why no suggestion can be made
     still_falling: bool = False  # minimum at the top of the range and no divergence seen
     i_rise: int | None = None  # flat curves that then rose: first index clearly above the starting level
+    retry: Mapping[str, float] = field(default_factory=dict)  # the range the problem's advice names, for programs
 
     @property
     def lr_min(self) -> float:
@@ -192,7 +199,7 @@ def _analyse(lrs, losses, smoother: str = DEFAULT_SMOOTHER, window: int | None =
     if n_finite < MIN_POINTS:
         if end == 0:
             return _Curve(**c, problem="no finite loss at all: check the data and the model's output")
-        return _Curve(**c, problem=(
+        return _Curve(**c, retry={"retry_start_lr": _r(lrs[0] / 1000)}, problem=(
             f"the loss became non-finite at step {end} (lr={_g(lrs[min(end, n - 1)])}) after only {n_finite} "
             f"finite value(s): the range starts where training already diverges: lower start_lr "
             f"(e.g. to {_g(lrs[0] / 1000)}) and end_lr"))
@@ -219,40 +226,71 @@ def _analyse(lrs, losses, smoother: str = DEFAULT_SMOOTHER, window: int | None =
     # The starting level is the smoothed curve's first value, noisier than the rest (an edge): allow for both.
     start = float(sm[0])
     needed = max(4.0 * noise + 2.0 * sigma * _noise_gain(smoother, w, end, at="start"), 0.01 * abs(start), 1e-12)
-    drop = start - float(sm[i_min])
+    # Locate the minimum on a curve whose blow-up is clipped to the highest of the first losses: how far above
+    # them a diverging loss went does not matter, and an explosive rise would otherwise bend the smoothed curve (a
+    # polynomial fit overshoots downwards just before it), move the minimum and fake a drop on a flat curve.
+    cap = float(np.max(head[:k]))
+    sm_clipped = sm
+    if np.nanmax(losses[:end]) > cap:
+        sm_clipped = smooth(np.minimum(losses[:end], cap), method=smoother, lrs=lrs[:end], window=w)
+    i_min = int(np.argmin(sm_clipped))
+    drop = start - float(sm_clipped[i_min])
     c.update(end=end, sm=sm, u=u, i_min=i_min, noise=noise, drop=drop)
-    if drop < needed:
+    fell = drop >= max(0.01 * abs(start), 1e-12)
+    if fell and sigma > 0:  # a noisy curve: is the fall more than the noise? (a short one is taken as it is)
+        fell = _fall_z(np.minimum(losses[:end], cap), k, i_min, w) >= FALL_Z
+    if not fell:  # no evidence of learning: say what the curve did instead (on the unclipped curve)
+        c.update(i_min=int(np.argmin(sm)))
         top = float(np.max(sm))
         rose = np.flatnonzero(sm > start + needed)
         if rose.size and u[rose[0]] - u[0] >= MIN_DECADES:
-            return _Curve(**c, i_rise=int(rose[0]), problem=(
+            retry = {"retry_start_lr": _r(lrs[rose[0]] / 1e4), "retry_end_lr": _r(lrs[rose[0]] * 10)}
+            return _Curve(**c, i_rise=int(rose[0]), retry=retry, problem=(
                 f"the loss stayed flat ({start:.3g}) from lr={_g(lrs[0])} to lr={_g(lrs[rose[0]])} and then rose: the "
                 "model made no progress during the range test: give it more steps (num_iter) or a narrower range "
                 f"(e.g. start_lr={_g(lrs[rose[0]] / 1e4)}, end_lr={_g(lrs[rose[0]] * 10)})"))
         if end < n or top - start > needed:
-            return _Curve(**c, problem=(
+            return _Curve(**c, retry={"retry_start_lr": _r(lrs[0] / 1000)}, problem=(
                 f"the loss never fell below its starting value {start:.3g} (lr={_g(lrs[0])}) and rose from there: "
                 f"the range starts too high: lower start_lr (e.g. to {_g(lrs[0] / 1000)})"))
         return _Curve(**c, problem=(
-            f"the loss stayed flat ({start:.3g} +- {max(top - float(sm[i_min]), 0) / 2:.2g}) from lr={_g(lrs[0])} to "
-            f"lr={_g(lrs[end - 1])}: raise end_lr, or check that the model can learn at all (labels, gradients, "
+            f"the loss stayed flat ({start:.3g} +- {max(top - float(np.min(sm)), 0) / 2:.2g}) from lr={_g(lrs[0])} "
+            f"to lr={_g(lrs[end - 1])}: raise end_lr, or check that the model can learn at all (labels, gradients, "
             "frozen layers)"))
-    # The loss learned something. Locate the minimum on a curve whose blow-up is clipped to the starting level:
-    # how far above it a diverging loss went does not matter, and an explosive rise would otherwise bend the
-    # smoothed curve (a polynomial fit overshoots downwards just before it) and move the minimum.
-    cap = float(np.max(head[:k]))
-    if np.nanmax(losses[:end]) > cap:
-        sm = smooth(np.minimum(losses[:end], cap), method=smoother, lrs=lrs[:end], window=w)
-        i_min = int(np.argmin(sm))
-        c.update(sm=sm, i_min=i_min, drop=start - float(sm[i_min]))
+    c.update(sm=sm_clipped)
     # Still falling: the minimum is at the top of the range, and no loss after it went above the starting level (a
     # last-moment blow-up, which clipping and smoothing flatten, is where training turned unstable, not more descent).
     still_falling = end == n and i_min >= end - max(2, end // 20) and not np.nanmax(losses[i_min:end]) > cap
     return _Curve(**c, still_falling=still_falling)
 
 
-def _no_lr(method: str, reason: str) -> Suggestion:
-    return Suggestion(method=method, lr=None, index=None, loss=None, interval=None, evidence="", reason=reason)
+def _fall_z(losses: np.ndarray, k: int, i_min: int, window: int) -> float:
+    """How many standard errors the median of the first ``k`` (at least ``MIN_POINTS``, none of them in the window)
+    losses lies above the median of the losses in ``window`` points around ``i_min``. The per-step noise comes
+    from successive differences (robust to the trend and to outliers). Non-finite losses are left out."""
+    half = max(1, window // 2)
+    first = losses[: max(1, min(max(k, MIN_POINTS), i_min - half))]
+    around = losses[max(0, i_min - half): i_min + half + 1]
+    first, around, finite = (v[np.isfinite(v)] for v in (first, around, losses))
+    if not first.size or not around.size:
+        return 0.0
+    fall = float(np.median(first) - np.median(around))
+    sigma = 1.4826 * float(np.median(np.abs(np.diff(finite)))) / math.sqrt(2)
+    if sigma == 0.0:
+        return math.inf if fall > 0 else 0.0
+    # the variance of the median of m normal values is about (pi / 2) sigma^2 / m
+    return fall / (sigma * math.sqrt(math.pi / 2 * (1 / first.size + 1 / around.size)))
+
+
+def _r(lr: float) -> float:
+    """An LR rounded as the reasons print it (two significant digits), so that text and details agree."""
+    return float(_g(lr))
+
+
+def _no_lr(method: str, reason: str, details: Mapping[str, float] | None = None) -> Suggestion:
+    """No LR: the reason, and in ``details`` the range it advises (``retry_start_lr``, ``retry_end_lr``) if any."""
+    return Suggestion(method=method, lr=None, index=None, loss=None, interval=None, evidence="", reason=reason,
+                      details=details or {})
 
 
 def _caveats(c: _Curve) -> tuple[str, ...]:
@@ -309,7 +347,7 @@ def _run_around(mask: np.ndarray, i: int) -> tuple[int, int]:
 # -- the suggesters ------------------------------------------------------------------------------------------------
 def _steepest(c: _Curve) -> Suggestion:
     if c.problem is not None:
-        return _no_lr("steepest", c.problem)
+        return _no_lr("steepest", c.problem, c.retry)
     if c.i_min < 2:
         return _no_lr("steepest", f"the loss is lowest at the start of the range (lr={_g(c.lrs[0])}): lower start_lr")
     grads = np.gradient(c.sm, c.u)[: c.i_min + 1]
@@ -320,7 +358,7 @@ def _steepest(c: _Curve) -> Suggestion:
 
 def _valley(c: _Curve) -> Suggestion:
     if c.problem is not None:
-        return _no_lr("valley", c.problem)
+        return _no_lr("valley", c.problem, c.retry)
     sm = c.sm[: c.i_min + 1]
     tol = 2.0 * c.noise
     best, a, run_min = (0, 0), 0, sm[0]
@@ -347,7 +385,7 @@ def _valley(c: _Curve) -> Suggestion:
 
 def _minimum(c: _Curve, factor: float = MIN_FACTOR) -> Suggestion:
     if c.problem is not None:
-        return _no_lr("minimum", c.problem)
+        return _no_lr("minimum", c.problem, c.retry)
     if c.still_falling:
         return _no_lr("minimum", f"the loss was still falling at the highest LR tested ({_g(c.lrs[-1])}), so its "
                                  "minimum is not known: raise end_lr")
@@ -372,7 +410,7 @@ def _floor(c: _Curve) -> tuple[int, int]:
 
 def _default(c: _Curve) -> Suggestion:
     if c.problem is not None:
-        return _no_lr("default", c.problem)
+        return _no_lr("default", c.problem, c.retry)
     if c.still_falling:
         return _no_lr("default", f"the loss was still falling at the highest LR tested ({_g(c.lrs[-1])}), so "
                                  "where training turns unstable is not known: raise end_lr")

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from lrfinder.records import CyclicBounds, Suggestion
 from lrfinder.suggesters import (
     SUGGESTERS,
+    _fall_z,
     cyclic_bounds,
     default,
     get_suggester,
@@ -137,6 +138,55 @@ def test_flat_curve_has_no_suggestion(name):
         s = suggest(LRS, curve, method=name)
         assert s.lr is None and s.method == name
         assert "stayed flat" in s.reason and "raise end_lr" in s.reason
+
+
+@pytest.mark.parametrize("name", ["default", "steepest", "valley", "minimum"])
+def test_flat_noisy_curve_that_blows_up_at_the_end_has_no_suggestion(name):
+    # Flat at 1.1 +- 0.02 (no learning) for 80 steps, then an explosive rise (the run diverged). Smoothed as it is,
+    # the polynomial fit overshoots downwards just before the rise and fakes a fall of the loss; the fall must be
+    # judged on the clipped curve, where there is none.
+    rng = np.random.default_rng(3)
+    lrs = np.logspace(-7, 1, 86)
+    curve = np.concatenate([1.1 + rng.normal(0, 0.02, 80), [1.3, 2.0, 5.0, 40.0, 900.0, 3e4]])
+    s = suggest(lrs, curve, method=name)
+    assert s.lr is None and "stayed flat" in s.reason and "then rose" in s.reason
+
+
+def test_declined_suggestion_names_the_range_to_retry_in_its_details():
+    # The flat-then-rose curve above. The default's smoothed loss first rises clearly at index 84,
+    # lr = 10 ** (-7 + 84 * 8 / 85) = 8.05: the advice is start_lr = 8.05 / 1e4 and end_lr = 8.05 * 10, printed and
+    # stored with two significant digits. The slope-based suggesters smooth more and see the rise a little earlier.
+    rng = np.random.default_rng(3)
+    lrs = np.logspace(-7, 1, 86)
+    curve = np.concatenate([1.1 + rng.normal(0, 0.02, 80), [1.3, 2.0, 5.0, 40.0, 900.0, 3e4]])
+    assert default(lrs, curve).details == {"retry_start_lr": 0.00081, "retry_end_lr": 81.0}
+    for name in SUGGESTERS:
+        s = suggest(lrs, curve, method=name)
+        start, end = s.details["retry_start_lr"], s.details["retry_end_lr"]
+        assert f"start_lr={start:.2g}, end_lr={end:.2g}" in s.reason and end / start == pytest.approx(1e5, rel=0.1)
+    rising = default(LRS, 1.0 + (U + 6.0))  # "lower start_lr (e.g. to 1e-09)"
+    assert rising.details == {"retry_start_lr": 1e-9} and "to 1e-09" in rising.reason
+    assert default(LRS, MONO).details == {}  # "raise end_lr": no range named
+
+
+def test_noisy_fall_that_blows_up_at_the_end_is_a_fall():
+    # The same flat start, a real fall to 0.5 (25 standard deviations) and the same blow-up: a suggestion.
+    rng = np.random.default_rng(3)
+    lrs = np.logspace(-7, 1, 86)
+    fall = np.concatenate([np.full(60, 1.1), np.linspace(1.1, 0.5, 12), np.full(8, 0.5)])
+    curve = np.concatenate([fall + rng.normal(0, 0.02, 80), [1.3, 2.0, 5.0, 40.0, 900.0, 3e4]])
+    s = default(lrs, curve)
+    assert s.lr is not None and lrs[60] / 20 < s.lr < lrs[79] / 20
+
+
+def test_fall_z_by_hand():
+    # first 5 losses: median 2.1; the 5 around index 8: median 1.1; fall 1.0. Successive differences: ten of 0.2 and
+    # one of 0.8, median 0.2, so sigma = 1.4826 * 0.2 / sqrt(2) = 0.20967; the standard error of the difference of
+    # two medians of 5 is sigma * sqrt(pi / 2 * (1/5 + 1/5)) = 0.16620; z = 1.0 / 0.16620 = 6.017.
+    losses = np.array([2.1, 1.9, 2.1, 1.9, 2.1, 1.9, 1.1, 0.9, 1.1, 0.9, 1.1, 0.9])
+    assert _fall_z(losses, 5, 8, 5) == pytest.approx(6.017, abs=1e-3)
+    assert _fall_z(np.full(12, 1.0), 5, 8, 5) == 0.0  # noise-free and no fall
+    assert _fall_z(np.linspace(1.0, 2.0, 12), 5, 8, 5) < 0  # it rose
 
 
 def test_rising_curve_says_lower_start_lr():
