@@ -230,15 +230,16 @@ def _analyse(lrs, losses, smoother: str = DEFAULT_SMOOTHER, window: int | None =
     # them a diverging loss went does not matter, and an explosive rise would otherwise bend the smoothed curve (a
     # polynomial fit overshoots downwards just before it), move the minimum and fake a drop on a flat curve.
     cap = float(np.max(head[:k]))
+    clipped = np.minimum(losses[:end], cap)
     sm_clipped = sm
     if np.nanmax(losses[:end]) > cap:
-        sm_clipped = smooth(np.minimum(losses[:end], cap), method=smoother, lrs=lrs[:end], window=w)
+        sm_clipped = smooth(clipped, method=smoother, lrs=lrs[:end], window=w)
     i_min = int(np.argmin(sm_clipped))
     drop = start - float(sm_clipped[i_min])
     c.update(end=end, sm=sm, u=u, i_min=i_min, noise=noise, drop=drop)
     fell = drop >= max(0.01 * abs(start), 1e-12)
     if fell and sigma > 0:  # a noisy curve: is the fall more than the noise? (a short one is taken as it is)
-        fell = _fall_z(np.minimum(losses[:end], cap), k, i_min, w) >= FALL_Z
+        fell = _fall_z(clipped, k, i_min, w) >= FALL_Z
     if not fell:  # no evidence of learning: say what the curve did instead (on the unclipped curve)
         c.update(i_min=int(np.argmin(sm)))
         top = float(np.max(sm))
@@ -248,7 +249,7 @@ def _analyse(lrs, losses, smoother: str = DEFAULT_SMOOTHER, window: int | None =
             return _Curve(**c, i_rise=int(rose[0]), retry=retry, problem=(
                 f"the loss stayed flat ({start:.3g}) from lr={_g(lrs[0])} to lr={_g(lrs[rose[0]])} and then rose: the "
                 "model made no progress during the range test: give it more steps (num_iter) or a narrower range "
-                f"(e.g. start_lr={_g(lrs[rose[0]] / 1e4)}, end_lr={_g(lrs[rose[0]] * 10)})"))
+                f"(e.g. start_lr={_g(retry['retry_start_lr'])}, end_lr={_g(retry['retry_end_lr'])})"))
         if end < n or top - start > needed:
             return _Curve(**c, retry={"retry_start_lr": _r(lrs[0] / 1000)}, problem=(
                 f"the loss never fell below its starting value {start:.3g} (lr={_g(lrs[0])}) and rose from there: "
