@@ -65,7 +65,7 @@ class Task:
     sweep_lrs: tuple[float, ...]
     steps: int = 300
     batch: int = 64
-    group: str = "dev"  # "dev", "A", "B": used to choose the default; "C" to "F": held out (docs/benchmarks.md)
+    group: str = "dev"  # "dev", "A", "B": used to choose the default; "C" to "G": held out (docs/benchmarks.md)
     rev: int = 1  # bump when the task's data or model changes (invalidates its cache entries)
 
     def key(self) -> str:
@@ -318,6 +318,53 @@ def _product_regression_data(d: int = 5, n: int = 3000, seed: int = 231):
     return x[:2000], y[:2000], x[2000:], y[2000:]
 
 
+def _checker_data(n: int = 3000, seed: int = 281):
+    """A 3x3 checkerboard on the unit square (noisy labels near the cell edges), lifted to 8 inputs by a fixed
+    random linear map; label: the cell's colour."""
+    g = _gen(seed)
+    x2 = torch.rand(n, 2, generator=g)
+    jitter = 0.04 * torch.randn(n, 2, generator=g)
+    cells = torch.floor(3 * (x2 + jitter).clamp(0, 0.999)).long()
+    y = (cells[:, 0] + cells[:, 1]) % 2
+    x = (x2 - 0.5) @ torch.randn(2, 8, generator=g)
+    return x[:2000], y[:2000], x[2000:], y[2000:]
+
+
+def _dots_data(n: int = 3000, size: int = 10, seed: int = 291):
+    """10x10 images with 1 to 4 bright 2x2 dots at random places, in noise; label: the number of dots - 1."""
+    g = _gen(seed)
+    y = torch.randint(0, 4, (n,), generator=g)
+    imgs = 0.4 * torch.randn(n, 1, size, size, generator=g)
+    pos = torch.randint(0, size - 1, (n, 4, 2), generator=g)
+    for i in range(n):
+        for j in range(int(y[i]) + 1):
+            r, c = int(pos[i, j, 0]), int(pos[i, j, 1])
+            imgs[i, 0, r : r + 2, c : c + 2] += 1.0
+    return imgs[:2000], y[:2000], imgs[2000:], y[2000:]
+
+
+def _ends_data(n: int = 3000, length: int = 12, vocab: int = 4, seed: int = 301):
+    """Token sequences (one-hot); label: is the last token the same as the first?"""
+    g = _gen(seed)
+    tok = torch.randint(0, vocab, (n, length), generator=g)
+    same = torch.rand(n, generator=g) < 0.5
+    tok[same, -1] = tok[same, 0]
+    y = (tok[:, -1] == tok[:, 0]).long()
+    return torch.nn.functional.one_hot(tok, vocab).float()[:2000], y[:2000], \
+        torch.nn.functional.one_hot(tok, vocab).float()[2000:], y[2000:]
+
+
+def _linear_regression_data(d: int = 16, n: int = 3000, seed: int = 311):
+    """Regression: a noisy linear target of correlated, unevenly scaled inputs; standardised target."""
+    g = _gen(seed)
+    z = torch.randn(n, d, generator=g)
+    mix = torch.eye(d) + 0.5 * torch.randn(d, d, generator=g) / math.sqrt(d)
+    x = (z @ mix) * torch.linspace(0.3, 2.0, d)
+    y = (x @ torch.randn(d, generator=g) + 2.0 * torch.randn(n, generator=g)).unsqueeze(1)
+    y = (y - y[:2000].mean()) / y[:2000].std()
+    return x[:2000], y[:2000], x[2000:], y[2000:]
+
+
 class _DeepCNN(nn.Module):
     """Four 3x3 conv layers with BatchNorm (deeper than the other CNNs)."""
 
@@ -489,6 +536,23 @@ TASKS: dict[str, Task] = {
         Task("logreg_blobs4_adamw", "cls", lambda: _blobs_data(d=12, classes=4, seed=271), lambda: nn.Linear(12, 4),
              lambda p, lr: torch.optim.AdamW(p, lr=lr, weight_decay=0.01), "AdamW(weight_decay=0.01)",
              _grid(-5, 0, 16), group="F"),
+        # Group G: written after group F was scored and before the divisor was re-chosen on dev to F (round 6);
+        # filled with --fill and scored once after that choice (see docs/benchmarks.md).
+        Task("mlp_checker_adamw", "cls", _checker_data,
+             lambda: nn.Sequential(nn.Linear(8, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 2)),
+             lambda p, lr: torch.optim.AdamW(p, lr=lr, weight_decay=0.01), "AdamW(weight_decay=0.01)",
+             _grid(-5, 0, 16), group="G"),
+        Task("cnn_dots_bn_sgdm", "cls", _dots_data, _SmallCNN, _sgd(0.9), "SGD(momentum=0.9)", _grid(-4, 1, 16),
+             group="G"),
+        Task("gru_ends_adam", "cls", _ends_data, lambda: _SeqClassifier("gru", 4, 32, 2),
+             lambda p, lr: torch.optim.Adam(p, lr=lr), "Adam", _grid(-5, 0, 16), group="G"),
+        Task("transformer_majority_sgdm", "cls", lambda: _majority_data(seed=321),
+             lambda: _TinyTransformer(4, 12, 32, 4), _sgd(0.9), "SGD(momentum=0.9)", _grid(-4, 1, 16), group="G"),
+        Task("regression_linear_sgd", "reg", _linear_regression_data, lambda: nn.Linear(16, 1), _sgd(0.0),
+             "SGD(momentum=0)", _grid(-4, 1, 16), group="G"),
+        Task("mlp_teacher8_adam", "cls", lambda: _teacher_data(d=32, classes=8, seed=331),
+             lambda: nn.Sequential(nn.Linear(32, 96), nn.ReLU(), nn.Linear(96, 8)),
+             lambda p, lr: torch.optim.Adam(p, lr=lr), "Adam", _grid(-5, 0, 16), group="G"),
     ]
 }
 
@@ -849,6 +913,8 @@ def main(argv=None) -> int:
               f"{tr.band()[0]:.2g} .. {tr.band()[1]:.2g} | {fmt['lrfinder default']} | {fmt['torch-lr-finder']} |")
     print_truth_check(names, sweep_cache, rows, methods=["lrfinder default", ADVICE_ROW, "torch-lr-finder"])
     for title, subset in (("All tasks", rows),
+                          ("Group G only (written before round 6, scored once after it)",
+                           [r for r in rows if r["group"] == "G"]),
                           ("Group F only (written after round 5, scored once, nothing changed after)",
                            [r for r in rows if r["group"] == "F"]),
                           ("Group E only (written and scored after all choices, nothing changed after)",
