@@ -968,14 +968,16 @@ def _rule_variants(lrs, losses, smoother: str) -> dict[str, float | None]:
 
     sg = importlib.import_module("lrfinder.suggesters")
     lrs, losses = np.asarray(lrs), np.asarray(losses, dtype=float)
-    out = {"default (edge / 20)": None, "floor centre / 16 (previous default)": None, "argmin / 20": None,
-           "floor top / 20": None, "gmean(steepest, edge / 20)": None, "80% of the fall reached / 8": None}
+    out = {"default (edge / 16)": None, "edge / 20 (default of rounds 2-5)": None,
+           "floor centre / 16 (default of round 1)": None, "argmin / 20": None, "floor top / 20": None,
+           "gmean(steepest, edge / 16)": None, "80% of the fall reached / 8": None}
     c = sg._analyse(lrs, losses, smoother)
     if c.problem is not None or c.still_falling:
         return out
     lo, hi = sg._floor(c)
-    anchors = {"default (edge / 20)": ((c.u[c.i_min] + c.u[hi]) / 2, 20.0),
-               "floor centre / 16 (previous default)": ((c.u[lo] + c.u[hi]) / 2, 16.0),
+    edge = (c.u[c.i_min] + c.u[hi]) / 2
+    anchors = {"default (edge / 16)": (edge, sg.DEFAULT_FACTOR), "edge / 20 (default of rounds 2-5)": (edge, 20.0),
+               "floor centre / 16 (default of round 1)": ((c.u[lo] + c.u[hi]) / 2, 16.0),
                "argmin / 20": (c.u[c.i_min], 20.0), "floor top / 20": (c.u[hi], 20.0)}
     fell = np.flatnonzero(c.sm[: c.i_min + 1] <= c.loss_min + 0.2 * c.drop)
     anchors["80% of the fall reached / 8"] = (c.u[fell[0]], 8.0)
@@ -983,8 +985,8 @@ def _rule_variants(lrs, losses, smoother: str) -> dict[str, float | None]:
         lr = 10**u / div
         out[name] = lr if lr >= lrs[0] else None
     st = sg._steepest(sg._analyse(lrs, losses, smoother, slopes=True)).lr
-    if st is not None and out["default (edge / 20)"] is not None:
-        out["gmean(steepest, edge / 20)"] = math.sqrt(st * out["default (edge / 20)"])
+    if st is not None and out["default (edge / 16)"] is not None:
+        out["gmean(steepest, edge / 16)"] = math.sqrt(st * out["default (edge / 16)"])
     return out
 
 

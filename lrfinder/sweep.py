@@ -356,9 +356,11 @@ def lr_sweep(
        (confidence >= ``min_confidence``), are pruned with the reason recorded. ``lr_too_high`` can only hold from
        some LR upwards, so it prunes a run only if every run of the stage at a higher LR has it too, and none if
        every run has it (the grid cannot tell then; a note says so).
-    2. Fine: ``fine_points`` LRs from half a coarse step below the best ``keep`` surviving runs to half a step above
+    2. Fine: ``fine_points`` LRs from one coarse step below the best ``keep`` surviving runs to one step above
        them, ``fine_epochs`` each (``fine_points=0`` skips it). With ``keep=1`` and a metric that is unimodal in
-       log LR, the optimum lies within that half step of the best coarse run; an odd ``fine_points`` re-runs it.
+       log LR, the optimum of the coarse runs lies within that step of the best one; the fine runs are longer, and
+       the best LR for a longer run is often lower (short runs favour high LRs), so the step either side also covers
+       that shift. An odd ``fine_points`` re-runs the best coarse LR.
     3. The chosen LR is the best surviving fine run (else coarse run) on ``metric``.
 
     Args:
@@ -442,7 +444,7 @@ def lr_sweep(
     if coarse_ranked and fine_points > 0:
         top = sorted(r.lr for r in coarse_ranked[:keep])
         step = (grid[-1] / grid[0]) ** (1 / (len(grid) - 1)) if len(grid) > 1 else 10**0.5
-        lo, hi = top[0] / math.sqrt(step), top[-1] * math.sqrt(step)
+        lo, hi = top[0] / step, top[-1] * step  # a step either side: the longer runs' optimum may have moved
         fine_grid = [float(v) for v in np.geomspace(lo, hi, fine_points)] if fine_points > 1 else [
             math.sqrt(lo * hi)]
         for lr in fine_grid:

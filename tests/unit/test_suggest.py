@@ -48,18 +48,18 @@ def test_parabola_minimum():
 def test_parabola_default():
     # Drop 16 (from 17 at 1e-6 to 1 at 1e-2): the floor is where (u + 2)^2 <= 1.6, i.e. |u + 2| <= 1.26: grid points
     # u = -3.2 .. -0.8. The loss stops improving midway (in log-LR) between the minimum (u = -2) and the top of the
-    # floor (u = -0.8): the edge is at u = -1.4, and the suggestion is 10**-1.4 / 20 = 0.00199. The interval runs from
-    # the minimum / 20 = 5e-4 to the top of the floor / 20 = 10**-0.8 / 20 = 0.0079 (both wider than 1.6x around it).
+    # floor (u = -0.8): the edge is at u = -1.4, and the suggestion is 10**-1.4 / 16 = 0.00249. The interval runs from
+    # the minimum / 16 = 6.25e-4 to the top of the floor / 16 = 10**-0.8 / 16 = 0.0099 (both wider than 1.6x around it).
     s = default(LRS, PARABOLA)
-    assert close(s.lr, 10**-1.4 / 20)
+    assert close(s.lr, 10**-1.4 / 16)
     assert close(s.details["edge_lr"], 10**-1.4)
-    assert close(s.interval[0], 1e-2 / 20) and close(s.interval[1], 10**-0.8 / 20)
+    assert close(s.interval[0], 1e-2 / 16) and close(s.interval[1], 10**-0.8 / 16)
     assert close(s.details["floor_low"], 10**-3.2) and close(s.details["floor_high"], 10**-0.8)
     assert close(s.details["minimum_lr"], 1e-3)
-    assert "1/20 of where the loss stops improving (lr=0.04: midway in log-LR between the loss minimum at lr=0.01 " \
+    assert "1/16 of where the loss stops improving (lr=0.04: midway in log-LR between the loss minimum at lr=0.01 " \
            "and the top of the loss floor at lr=0.16" in s.evidence
-    # 0.7 decades below the minimum; from u = -2.7 ((u + 2)^2 = 0.49) to the minimum the loss falls 0.49 / 0.7
-    assert "0.7 decades below the loss minimum (1) at lr=0.01; from here to it the loss falls 0.7 per decade" in s.evidence
+    # 0.6 decades below the minimum; from u = -2.6 ((u + 2)^2 = 0.36) to the minimum the loss falls 0.36 / 0.6
+    assert "0.6 decades below the loss minimum (1) at lr=0.01; from here to it the loss falls 0.6 per decade" in s.evidence
 
 
 def test_parabola_steepest_is_at_the_start():
@@ -122,11 +122,11 @@ def test_monotone_decrease_says_raise_end_lr():
 def test_blow_up_in_the_last_step_is_not_still_falling():
     # MONO, but the last loss (at lr=1) jumps to 20, ten times the starting level: the run diverged there (the engine
     # stops at such a jump). Clipped to the starting level 2 and smoothed (window 5), the minimum lies within the
-    # last 5 points (lr = 10**-0.4 .. 1): so the default is 1/20 of an edge there, not "raise end_lr".
+    # last 5 points (lr = 10**-0.4 .. 1): so the default is 1/16 of an edge there, not "raise end_lr".
     curve = MONO.copy()
     curve[-1] = 20.0
     s = default(LRS, curve)
-    assert s.lr is not None and 10**-0.4 / 20 <= s.lr <= 1 / 20
+    assert s.lr is not None and 10**-0.4 / 16 <= s.lr <= 1 / 16
     assert not any("raise end_lr" in c for c in s.caveats)
 
 
@@ -176,7 +176,7 @@ def test_noisy_fall_that_blows_up_at_the_end_is_a_fall():
     fall = np.concatenate([np.full(60, 1.1), np.linspace(1.1, 0.5, 12), np.full(8, 0.5)])
     curve = np.concatenate([fall + rng.normal(0, 0.02, 80), [1.3, 2.0, 5.0, 40.0, 900.0, 3e4]])
     s = default(lrs, curve)
-    assert s.lr is not None and lrs[60] / 20 < s.lr < lrs[79] / 20
+    assert s.lr is not None and lrs[60] / 16 < s.lr < lrs[79] / 16
 
 
 def test_fall_z_by_hand():

@@ -45,8 +45,8 @@ def test_coarse_grid_is_log_spaced_around_the_centre_and_fine_grid_brackets_the_
     r = lr_sweep(toy(-2.0), around=0.01, decades=1.0, coarse_points=5, fine_points=3, coarse_epochs=2,
                  fine_epochs=4, diagnose_fn=healthy)
     np.testing.assert_allclose([x.lr for x in r.coarse], [1e-3, 10**-2.5, 1e-2, 10**-1.5, 1e-1], rtol=1e-12)
-    # coarse step half a decade: the fine grid spans a quarter decade either side of the best coarse run
-    np.testing.assert_allclose([x.lr for x in r.fine], [10**-2.25, 1e-2, 10**-1.75], rtol=1e-12)
+    # coarse step half a decade: the fine grid spans one coarse step (half a decade) either side of the best run
+    np.testing.assert_allclose([x.lr for x in r.fine], [10**-2.5, 1e-2, 10**-1.5], rtol=1e-12)
     assert all(x.epochs == 2 for x in r.coarse) and all(x.epochs == 4 for x in r.fine)
     assert r.chosen_lr == pytest.approx(1e-2) and r.chosen.stage == "fine"
     assert r.metric == "val_loss" and r.mode == "min" and r.score == "final"
