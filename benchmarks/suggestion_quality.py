@@ -350,8 +350,8 @@ def _ends_data(n: int = 3000, length: int = 12, vocab: int = 4, seed: int = 301)
     same = torch.rand(n, generator=g) < 0.5
     tok[same, -1] = tok[same, 0]
     y = (tok[:, -1] == tok[:, 0]).long()
-    return torch.nn.functional.one_hot(tok, vocab).float()[:2000], y[:2000], \
-        torch.nn.functional.one_hot(tok, vocab).float()[2000:], y[2000:]
+    x = torch.nn.functional.one_hot(tok, vocab).float()
+    return x[:2000], y[:2000], x[2000:], y[2000:]
 
 
 def _linear_regression_data(d: int = 16, n: int = 3000, seed: int = 311):
