@@ -47,7 +47,7 @@ SWEEP_SEEDS = tuple(range(12))  # with 3, a second 3-seed sweep put its best LR 
 RANGE_SEEDS = (10, 11, 12, 13, 14)
 RANGE_TEST = dict(start_lr=1e-7, end_lr=10.0, num_iter=100)
 REPEATS = 3  # for the "find_lr(repeats=3)" row
-LONG_NUM_ITER = 200  # for the extra "num_iter=200" row (lrfinder only)
+OTHER_NUM_ITERS = (50, 200, 400)  # extra rows: the default on slower and faster ramps (lrfinder only)
 ADVICE_ROW = "lrfinder default, its advice followed once"  # a second range test where the first named a range
 ACC_TOL = 1.0  # accuracy points
 LOSS_TOL = 0.05  # relative
@@ -638,7 +638,8 @@ def _load(path: str) -> dict:
 
 def _save(path: str, obj: dict) -> None:
     current = {t.key() for t in TASKS.values()}
-    suffixes = {f"{RANGE_TEST['num_iter']}|r{REPEATS}", f"{LONG_NUM_ITER}|long", f"{RANGE_TEST['num_iter']}|advice"}
+    suffixes = {f"{RANGE_TEST['num_iter']}|r{REPEATS}", f"{RANGE_TEST['num_iter']}|advice",
+                *(f"{k}|long" for k in OTHER_NUM_ITERS)}
     for k in list(obj):  # drop entries of tasks or range-test settings that have since changed
         parts = k.split("|")
         if parts[0] not in current or (len(parts) > 1 and "|".join(parts[2:]) not in suffixes):
@@ -757,16 +758,16 @@ def range_curves(task: Task, seed: int, cache: dict) -> dict:
     return out
 
 
-def long_curve(task: Task, seed: int, cache: dict) -> dict:
-    """lrfinder's range test with ``num_iter=LONG_NUM_ITER`` (same model, data and range otherwise); cached."""
-    key = f"{task.key()}|{seed}|{LONG_NUM_ITER}|long"
+def other_curve(task: Task, seed: int, cache: dict, num_iter: int) -> dict:
+    """lrfinder's range test with another ``num_iter`` (same model, data and range otherwise); cached."""
+    key = f"{task.key()}|{seed}|{num_iter}|long"
     if key not in cache:
         from lrfinder import find_lr
 
         torch.manual_seed(seed)
         model = task.make_model()
         r = find_lr(model, _loader(task, seed), task.make_opt(model.parameters(), RANGE_TEST["start_lr"]),
-                    task.criterion(), progress=False, **{**RANGE_TEST, "num_iter": LONG_NUM_ITER})
+                    task.criterion(), progress=False, **{**RANGE_TEST, "num_iter": num_iter})
         cache[key] = {"task": task.name, "lrs": r.lrs.tolist(), "losses": r.losses.tolist()}
     return cache[key]
 
@@ -883,7 +884,7 @@ def main(argv=None) -> int:
                     curves[n][s]["advice"] = advised_curve(t, s, first.details, range_cache)
             if not args.quick:
                 for s in seeds:
-                    curves[n][s]["long"] = long_curve(t, s, range_cache)
+                    curves[n][s]["other"] = {k: other_curve(t, s, range_cache, k) for k in OTHER_NUM_ITERS}
             if not args.no_save:
                 _save(SWEEP_CACHE, sweep_cache)
                 _save(RANGE_CACHE, range_cache)
@@ -902,8 +903,9 @@ def main(argv=None) -> int:
         return 0
     basic = ["lrfinder default", "lrfinder steepest", "lrfinder valley", "lrfinder minimum"]
     repeats_row = f"lrfinder default, repeats={REPEATS}"
-    long_row = f"lrfinder default, num_iter={LONG_NUM_ITER}"
-    methods = [basic[0], ADVICE_ROW, *basic[1:], repeats_row, *([] if args.quick else [long_row]), "torch-lr-finder"]
+    other_rows = {k: f"lrfinder default, num_iter={k}" for k in OTHER_NUM_ITERS}
+    methods = [basic[0], ADVICE_ROW, *basic[1:], repeats_row, *([] if args.quick else other_rows.values()),
+               "torch-lr-finder"]
     rows = []
     for n in names:
         for s in seeds:
@@ -914,8 +916,8 @@ def main(argv=None) -> int:
                                lrfinder_methods(adv["lrs"], adv["losses"])["default"])
             rep = c["lrfinder_repeats"]
             lrs[repeats_row] = lrfinder_methods(rep["lrs"], rep["losses"])["default"]
-            if "long" in c:
-                lrs[long_row] = lrfinder_methods(c["long"]["lrs"], c["long"]["losses"])["default"]
+            for k, curve in c.get("other", {}).items():
+                lrs[other_rows[k]] = lrfinder_methods(curve["lrs"], curve["losses"])["default"]
             lrs["torch-lr-finder"] = c["torch_lr_finder"]["suggestion"] if c["torch_lr_finder"] else None
             rows.append(dict(task=n, seed=s, group=TASKS[n].group, lr=lrs,
                              regret={m: truths[n].regret(v) for m, v in lrs.items()}))
@@ -933,7 +935,11 @@ def main(argv=None) -> int:
         print(f"| {n} | {t.opt_desc} | {t.group} | {tr.best_lr:.2g} | {score} | "
               f"{tr.band()[0]:.2g} .. {tr.band()[1]:.2g} | {fmt['lrfinder default']} | {fmt['torch-lr-finder']} |")
     print_truth_check(names, sweep_cache, rows, methods=["lrfinder default", ADVICE_ROW, "torch-lr-finder"])
+    if not args.quick:
+        print_ramp_table(names, curves, truths, seeds)
     for title, subset in (("All tasks", rows),
+                          ("Group H only (written before round 7, scored once after it)",
+                           [r for r in rows if r["group"] == "H"]),
                           ("Group G only (written before round 6, scored once after it)",
                            [r for r in rows if r["group"] == "G"]),
                           ("Group F only (written after round 5, scored once, nothing changed after)",
@@ -981,6 +987,42 @@ def print_truth_check(names: list[str], sweep_cache: dict, rows: list[dict], met
                     for r in rows]
             rates.append(f"{100 * np.mean(hits):.0f}%")
         print(f"| {m} | {' | '.join(rates)} |")
+
+
+def _edge_over_16(lrs, losses) -> float | None:
+    """The default of rounds 6 and before: the edge / 16 whatever the ramp."""
+    s = _default_suggestion(lrs, losses)
+    lr = None if s.lr is None else s.details["edge_lr"] / 16.0
+    return lr if lr is not None and lr >= lrs[0] else None
+
+
+def print_ramp_table(names: list[str], curves: dict, truths: dict, seeds) -> None:
+    """The default on ramps of 50 to 400 steps over the same 8 decades: its divisor scaled with the steps per decade
+    (since round 7) against the edge / 16 on every ramp (rounds 6 and before), in-band runs per ``num_iter``."""
+    print("\n### The default on slower and faster ramps (the same 8 decades, num_iter 50 to 400)\n")
+    print("| num_iter | steps per decade | divisor | in band, divisor for the ramp | in band, edge / 16 on every ramp "
+          "| of which group H | no suggestion |")
+    print("|---|---|---|---|---|---|---|")
+    from lrfinder.suggesters import default_factor
+
+    for k in sorted({RANGE_TEST["num_iter"], *OTHER_NUM_ITERS}):
+        hits = {"ramp": 0, "fixed": 0, "ramp_h": 0, "fixed_h": 0, "none": 0, "n": 0, "n_h": 0}
+        for n in names:
+            for s in seeds:
+                c = curves[n][s]["lrfinder"] if k == RANGE_TEST["num_iter"] else curves[n][s]["other"][k]
+                lr_ramp = _default_suggestion(c["lrs"], c["losses"]).lr
+                lr_fixed = _edge_over_16(np.asarray(c["lrs"]), c["losses"])
+                h = TASKS[n].group == "H"
+                for key, lr in (("ramp", lr_ramp), ("fixed", lr_fixed)):
+                    ok = truths[n].regret(lr) <= 1.0
+                    hits[key] += ok
+                    hits[f"{key}_h"] += ok and h
+                hits["none"] += lr_ramp is None
+                hits["n"] += 1
+                hits["n_h"] += h
+        spd = (k - 1) / 8
+        print(f"| {k} | {spd:.3g} | {default_factor(spd):.3g} | {hits['ramp']} of {hits['n']} | {hits['fixed']} | "
+              f"{hits['ramp_h']} vs {hits['fixed_h']} of {hits['n_h']} | {hits['none']} |")
 
 
 def _rule_variants(lrs, losses, smoother: str) -> dict[str, float | None]:

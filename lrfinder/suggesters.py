@@ -43,6 +43,7 @@ __all__ = [
     "Suggester",
     "cyclic_bounds",
     "default",
+    "default_factor",
     "get_suggester",
     "minimum",
     "register_suggester",
@@ -57,10 +58,20 @@ MIN_POINTS = 5
 MIN_DECADES = 1.0
 #: ``minimum`` divides the LR of the loss minimum by this (the classic rule).
 MIN_FACTOR = 10.0
-#: ``default`` divides the LR where the loss stops improving (see :func:`default`) by this (1.2 decades), chosen by
-#: the suggestion-quality benchmark on its task groups dev to F against a 12-seed LR sweep (every leave-one-group-out
-#: fold chose it; 20 before) and checked on group G (see docs/benchmarks.md).
+#: ``default`` divides the LR where the loss stops improving (see :func:`default`) by this (1.2 decades) on a ramp of
+#: ``REFERENCE_STEPS_PER_DECADE``, chosen by the suggestion-quality benchmark on its task groups dev to F against a
+#: 12-seed LR sweep (every leave-one-group-out fold chose it; 20 before) and checked on group G (docs/benchmarks.md).
 DEFAULT_FACTOR = 16.0
+#: The ramp ``DEFAULT_FACTOR`` belongs to: 100 LRs over 8 decades (1e-7 to 10), 99 steps.
+REFERENCE_STEPS_PER_DECADE = 99 / 8
+#: On a slower ramp (more optimizer steps per decade of LR) the loss stops improving at a lower LR, so the divisor
+#: shrinks as ``(REFERENCE_STEPS_PER_DECADE / steps_per_decade) ** RAMP_EXPONENT``: in the benchmark (range tests of
+#: 50 to 400 steps) the best divisor fell 0.15 to 0.25 decades per doubling of the steps per decade (leave one
+#: group out); 0.5, a square root, is 0.15.
+RAMP_EXPONENT = 0.5
+#: The steps per decade that calibration covered (range tests of 50 to 400 steps over 8 decades); slower or faster
+#: ramps get the divisor of the nearest end, and a caveat.
+CALIBRATED_STEPS_PER_DECADE = (6.0, 50.0)
 #: The default's interval reaches at least this factor either side of the suggestion: about the typical
 #: seed-to-seed movement of one range test's suggestion in that benchmark (median spread about 2.1x, max/min).
 SEED_SPREAD = 1.6
@@ -410,6 +421,31 @@ def _floor(c: _Curve) -> tuple[int, int]:
     return _run_around(c.sm <= c.loss_min + tol, c.i_min)
 
 
+def default_factor(steps_per_decade: float) -> float:
+    """What ``default`` divides the edge by, for a ramp of ``steps_per_decade`` optimizer steps per decade of LR:
+    ``DEFAULT_FACTOR`` (16) at the reference ramp (100 steps over 8 decades), times
+    ``sqrt(REFERENCE_STEPS_PER_DECADE / steps_per_decade)``, with the steps per decade kept within
+    ``CALIBRATED_STEPS_PER_DECADE``.
+
+    Examples:
+      >>> round(default_factor(99 / 8), 6), round(default_factor(4 * 99 / 8), 6)   # num_iter=100, then 400
+      (16.0, 8.0)
+    """
+    if not (isinstance(steps_per_decade, (int, float)) and steps_per_decade > 0 and math.isfinite(steps_per_decade)):
+        raise ValueError(f"steps_per_decade must be a finite number > 0, got steps_per_decade={steps_per_decade!r}")
+    lo, hi = CALIBRATED_STEPS_PER_DECADE
+    spd = min(max(float(steps_per_decade), lo), hi)
+    return DEFAULT_FACTOR * (REFERENCE_STEPS_PER_DECADE / spd) ** RAMP_EXPONENT
+
+
+def _steps_per_decade(c: _Curve, i: int) -> float:
+    """Optimizer steps per decade of LR around index ``i`` (one recorded loss per step; exponential ramps have the
+    same everywhere, linear ones more at high LRs)."""
+    du = np.diff(c.u)
+    lo, hi = max(0, i - 2), min(du.size, i + 2)  # the two steps either side of i
+    return float((hi - lo) / np.sum(du[lo:hi]))
+
+
 def _default(c: _Curve) -> Suggestion:
     if c.problem is not None:
         return _no_lr("default", c.problem, c.retry)
@@ -420,21 +456,28 @@ def _default(c: _Curve) -> Suggestion:
     # Where the loss stops improving: two estimates of the same edge, averaged in log-LR (the argmin of a noisy
     # curve and the top of its floor, where the loss climbs out of it, each move with the batch order).
     edge = 10 ** ((c.u[c.i_min] + c.u[hi]) / 2)
-    lr = edge / DEFAULT_FACTOR
+    spd = _steps_per_decade(c, c.nearest(edge))
+    factor = default_factor(spd)
+    lr = edge / factor
     if lr < c.lrs[0]:
-        return _no_lr("default", f"the loss stops improving around lr={_g(edge)}, less than {DEFAULT_FACTOR:g}x "
+        return _no_lr("default", f"the loss stops improving around lr={_g(edge)}, less than {factor:.3g}x "
                                  f"above start_lr={_g(c.lrs[0])}: lower start_lr")
     mn = _minimum(c)
-    # The interval: both estimates of the edge / DEFAULT_FACTOR, but at least a factor SEED_SPREAD around the
-    # suggestion either way (one range test's suggestion moves about that much with the batch order).
-    interval = (min(c.lr_min / DEFAULT_FACTOR, lr / SEED_SPREAD),
-                max(float(c.lrs[hi]) / DEFAULT_FACTOR, lr * SEED_SPREAD))
+    # The interval: both estimates of the edge / factor, but at least a factor SEED_SPREAD around the suggestion
+    # either way (one range test's suggestion moves about that much with the batch order).
+    interval = (min(c.lr_min / factor, lr / SEED_SPREAD), max(float(c.lrs[hi]) / factor, lr * SEED_SPREAD))
     s = _make(c, "default", c.nearest(lr), lr, interval,
-              f"1/{DEFAULT_FACTOR:g} of where the loss stops improving (lr={_g(edge)}: midway in log-LR between the "
+              f"1/{factor:.3g} of where the loss stops improving (lr={_g(edge)}: midway in log-LR between the "
               f"loss minimum at lr={_g(c.lr_min)} and the top of the loss floor at lr={_g(c.lrs[hi])}, where the loss "
-              f"rises beyond {FLOOR_FRACTION:.0%} of its total drop {c.drop:.3g} above the minimum)",
-              edge_lr=float(edge), floor_low=float(c.lrs[lo]), floor_high=float(c.lrs[hi]),
-              **({"minimum_lr": mn.lr} if mn.ok else {}))
+              f"rises beyond {FLOOR_FRACTION:.0%} of its total drop {c.drop:.3g} above the minimum; the divisor is "
+              f"{DEFAULT_FACTOR:g} for {REFERENCE_STEPS_PER_DECADE:.3g} LR steps per decade, here {spd:.3g})",
+              edge_lr=float(edge), floor_low=float(c.lrs[lo]), floor_high=float(c.lrs[hi]), factor=factor,
+              steps_per_decade=spd, **({"minimum_lr": mn.lr} if mn.ok else {}))
+    lo_spd, hi_spd = CALIBRATED_STEPS_PER_DECADE
+    if not lo_spd <= spd <= hi_spd:
+        s = replace(s, caveats=(*s.caveats, (
+            f"the LR rose {spd:.3g} steps per decade near lr={_g(edge)}; the divisor was calibrated for {lo_spd:g} to "
+            f"{hi_spd:g} (num_iter 50 to 400 over 8 decades) and is taken at {_g(min(max(spd, lo_spd), hi_spd))}")))
     if mn.ok:
         s = replace(s, evidence=f"{s.evidence}; the argmin rule (minimum) suggests {_g(mn.lr)}")
     return s
@@ -489,7 +532,7 @@ def minimum(lrs: np.ndarray, losses: np.ndarray, *, smoother: str = DEFAULT_SMOO
 @register_suggester("default")
 def default(lrs: np.ndarray, losses: np.ndarray, *, smoother: str = DEFAULT_SMOOTHER,
             window: int | None = None) -> Suggestion:
-    """lrfinder's default suggestion: 1/16 (1.2 decades below) of the LR where the loss stops improving.
+    """lrfinder's default suggestion: about 1/16 (1.2 decades below) of the LR where the loss stops improving.
 
     That LR (the *edge*) is the geometric mean of two estimates of it: the LR at the smoothed loss minimum and the
     top of the loss curve's *floor* (the last LR, going up from the minimum, where the loss is still within 10% of
@@ -497,14 +540,25 @@ def default(lrs: np.ndarray, losses: np.ndarray, *, smoother: str = DEFAULT_SMOO
     the edge is what matters (the low end of the floor depends on how slowly the descent levels off). In the
     suggestion-quality benchmark 1/16 of the edge landed in the good band of an LR sweep more often, and moved less
     between seeds, than the steepest point, the argmin / 10 or the centre of the floor (see
-    ``docs/benchmarks.md``). The interval is both estimates of the edge divided by 16, widened to at least 1.6x
-    either side of the suggestion (how much one range test moves with the batch order); the evidence also quotes
-    what the plain argmin rule (``minimum``) suggests.
+    ``docs/benchmarks.md``). 16 is the divisor for the classic ramp, 100 steps over 8 decades; a slower ramp gives
+    the model more steps at each LR, so the loss stops improving at a lower LR and the divisor is smaller: it scales
+    with ``1 / sqrt(steps per decade)`` (:func:`default_factor`: 8 for 400 steps over 8 decades). The interval is
+    both estimates of the edge divided by the divisor, widened to at least 1.6x either side of the suggestion (how
+    much one range test moves with the batch order); the evidence also quotes what the plain argmin rule
+    (``minimum``) suggests.
 
     Examples:
       >>> import numpy as np
-      >>> default(np.logspace(-5, 0, 6), [10.0, 8.0, 4.0, 1.0, 4.0, 16.0]).lr   # floor: just the minimum at 1e-2
-      0.000625
+      >>> def parabola(lrs):   # in log-LR, minimum at 1e-2
+      ...     return 1.0 + (np.log10(lrs) + 2.0) ** 2 / 4
+      >>> lrs = np.logspace(-7, 1, 100)   # the classic ramp: 100 steps over 8 decades
+      >>> s = default(lrs, parabola(lrs))
+      >>> f"{s.details['edge_lr']:.2g}", round(s.details["factor"], 2), f"{s.lr:.2g}"
+      ('0.06', 16.0, '0.0037')
+      >>> lrs = np.logspace(-7, 1, 400)   # 4x slower: the divisor halves
+      >>> s = default(lrs, parabola(lrs))
+      >>> f"{s.details['edge_lr']:.2g}", round(s.details["factor"], 2), f"{s.lr:.2g}"
+      ('0.061', 7.97, '0.0076')
     """
     return _default(_analyse(lrs, losses, smoother, window))
 

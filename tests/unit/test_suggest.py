@@ -13,6 +13,7 @@ from lrfinder.suggesters import (
     _fall_z,
     cyclic_bounds,
     default,
+    default_factor,
     get_suggester,
     minimum,
     register_suggester,
@@ -48,18 +49,69 @@ def test_parabola_minimum():
 def test_parabola_default():
     # Drop 16 (from 17 at 1e-6 to 1 at 1e-2): the floor is where (u + 2)^2 <= 1.6, i.e. |u + 2| <= 1.26: grid points
     # u = -3.2 .. -0.8. The loss stops improving midway (in log-LR) between the minimum (u = -2) and the top of the
-    # floor (u = -0.8): the edge is at u = -1.4, and the suggestion is 10**-1.4 / 16 = 0.00249. The interval runs from
-    # the minimum / 16 = 6.25e-4 to the top of the floor / 16 = 10**-0.8 / 16 = 0.0099 (both wider than 1.6x around it).
+    # floor (u = -0.8): the edge is at u = -1.4. LRS has 10 steps per decade, so the divisor is
+    # 16 * sqrt(12.375 / 10) = 17.80 and the suggestion 10**-1.4 / 17.80 = 0.00224. The interval runs from the
+    # minimum / 17.80 = 5.6e-4 to the top of the floor / 17.80 = 0.0089 (both wider than 1.6x around it).
+    factor = 16 * math.sqrt(12.375 / 10)
     s = default(LRS, PARABOLA)
-    assert close(s.lr, 10**-1.4 / 16)
+    assert close(s.details["factor"], factor) and close(s.details["steps_per_decade"], 10.0)
+    assert close(s.lr, 10**-1.4 / factor)
     assert close(s.details["edge_lr"], 10**-1.4)
-    assert close(s.interval[0], 1e-2 / 16) and close(s.interval[1], 10**-0.8 / 16)
+    assert close(s.interval[0], 1e-2 / factor) and close(s.interval[1], 10**-0.8 / factor)
     assert close(s.details["floor_low"], 10**-3.2) and close(s.details["floor_high"], 10**-0.8)
     assert close(s.details["minimum_lr"], 1e-3)
-    assert "1/16 of where the loss stops improving (lr=0.04: midway in log-LR between the loss minimum at lr=0.01 " \
+    assert "1/17.8 of where the loss stops improving (lr=0.04: midway in log-LR between the loss minimum at lr=0.01 " \
            "and the top of the loss floor at lr=0.16" in s.evidence
-    # 0.6 decades below the minimum; from u = -2.6 ((u + 2)^2 = 0.36) to the minimum the loss falls 0.36 / 0.6
-    assert "0.6 decades below the loss minimum (1) at lr=0.01; from here to it the loss falls 0.6 per decade" in s.evidence
+    assert "the divisor is 16 for 12.4 LR steps per decade, here 10)" in s.evidence
+    assert s.caveats == ()
+    # log10(lr) = -1.4 - log10(17.80) = -2.650: the nearest grid point is u = -2.7 (0.0496 away; -2.6 is 0.0504),
+    # 0.7 decades below the minimum; from there ((u + 2)^2 = 0.49) to the minimum the loss falls 0.49 / 0.7
+    assert "0.7 decades below the loss minimum (1) at lr=0.01; from here to it the loss falls 0.7 per decade" in s.evidence
+
+
+def test_default_factor_by_hand():
+    assert default_factor(99 / 8) == pytest.approx(16.0)  # the classic ramp: 100 steps over 8 decades
+    assert default_factor(4 * 99 / 8) == pytest.approx(8.0)  # 4x the steps per decade: half the divisor
+    assert default_factor(99 / 16) == pytest.approx(16 * math.sqrt(2))
+    # outside the calibrated 6 to 50 steps per decade: the divisor of the nearest end
+    assert default_factor(1000.0) == default_factor(50.0) == pytest.approx(16 * math.sqrt(12.375 / 50))
+    assert default_factor(1.0) == default_factor(6.0) == pytest.approx(16 * math.sqrt(12.375 / 6))
+    for bad in (0.0, -1.0, NAN, INF, "10"):
+        with pytest.raises(ValueError, match="steps_per_decade must be a finite number > 0"):
+            default_factor(bad)
+
+
+def test_slower_ramp_smaller_divisor():
+    # The same parabola (minimum at 1e-2) sampled by 100 and by 400 steps over 8 decades: the edge hardly moves, the
+    # divisor goes from 16 to 16 * sqrt(12.375 / 49.875) = 7.97, so the suggestion about doubles.
+    def curve(n):
+        lrs = np.logspace(-7, 1, n)
+        return lrs, 1.0 + (np.log10(lrs) + 2.0) ** 2 / 4
+
+    fast, slow = default(*curve(100)), default(*curve(400))
+    assert close(fast.details["factor"], 16.0, rel=1e-6)
+    assert close(slow.details["factor"], 16 * math.sqrt(12.375 / 49.875), rel=1e-6)
+    assert fast.details["edge_lr"] == pytest.approx(slow.details["edge_lr"], rel=0.05)
+    assert slow.lr / fast.lr == pytest.approx(2.0, rel=0.06)
+
+
+def test_linear_ramp_steps_per_decade_are_read_at_the_edge():
+    # A linear ramp from 1e-3 to 1 in 200 steps (step 0.00502): near lr = x there are about x * ln(10) / 0.00502
+    # steps per decade (e.g. 46 at 0.1, 230 at 0.5), and the divisor uses the count at the edge. A parabola in log-LR
+    # with its minimum at 0.1: the edge lies above it, where a linear ramp is slower than the calibrated range.
+    lrs = np.linspace(1e-3, 1.0, 200)
+    s = default(lrs, 1.0 + (np.log10(lrs) + 1.0) ** 2)
+    expected = s.details["edge_lr"] * math.log(10) / ((1.0 - 1e-3) / 199)
+    assert s.details["steps_per_decade"] == pytest.approx(expected, rel=0.03)
+    assert s.details["steps_per_decade"] > 50 and close(s.details["factor"], default_factor(50.0))
+    assert any("calibrated for 6 to 50" in c for c in s.caveats)
+
+
+def test_ramp_outside_the_calibrated_range_is_a_caveat():
+    lrs = np.logspace(-7, 1, 20)  # 2.4 steps per decade
+    s = default(lrs, 1.0 + (np.log10(lrs) + 2.0) ** 2 / 4)
+    assert s.lr is not None and close(s.details["factor"], default_factor(6.0))
+    assert any("2.38 steps per decade" in c and "calibrated for 6 to 50" in c for c in s.caveats)
 
 
 def test_parabola_steepest_is_at_the_start():
@@ -122,11 +174,12 @@ def test_monotone_decrease_says_raise_end_lr():
 def test_blow_up_in_the_last_step_is_not_still_falling():
     # MONO, but the last loss (at lr=1) jumps to 20, ten times the starting level: the run diverged there (the engine
     # stops at such a jump). Clipped to the starting level 2 and smoothed (window 5), the minimum lies within the
-    # last 5 points (lr = 10**-0.4 .. 1): so the default is 1/16 of an edge there, not "raise end_lr".
+    # last 5 points (lr = 10**-0.4 .. 1): so the default is 1/17.8 (10 steps per decade) of an edge there, not
+    # "raise end_lr".
     curve = MONO.copy()
     curve[-1] = 20.0
     s = default(LRS, curve)
-    assert s.lr is not None and 10**-0.4 / 16 <= s.lr <= 1 / 16
+    assert s.lr is not None and 10**-0.4 / default_factor(10) <= s.lr <= 1 / default_factor(10)
     assert not any("raise end_lr" in c for c in s.caveats)
 
 
@@ -176,7 +229,8 @@ def test_noisy_fall_that_blows_up_at_the_end_is_a_fall():
     fall = np.concatenate([np.full(60, 1.1), np.linspace(1.1, 0.5, 12), np.full(8, 0.5)])
     curve = np.concatenate([fall + rng.normal(0, 0.02, 80), [1.3, 2.0, 5.0, 40.0, 900.0, 3e4]])
     s = default(lrs, curve)
-    assert s.lr is not None and lrs[60] / 16 < s.lr < lrs[79] / 16
+    factor = default_factor(85 / 8)
+    assert s.lr is not None and lrs[60] / factor < s.lr < lrs[79] / factor
 
 
 def test_fall_z_by_hand():
