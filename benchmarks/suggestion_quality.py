@@ -773,20 +773,22 @@ def other_curve(task: Task, seed: int, cache: dict, num_iter: int) -> dict:
 
 
 def advised_curve(task: Task, seed: int, advice: dict, cache: dict) -> dict:
-    """What a user does when the default declines and names a range (``retry_start_lr`` / ``retry_end_lr`` in its
-    details): one more range test, same seed, model, data and ``num_iter``, on that range; cached."""
+    """What a user does when the default declines and names a range (``retry_start_lr`` / ``retry_end_lr`` /
+    ``retry_num_iter`` in its details): one more range test as advised, same seed, model and data; cached."""
     key = f"{task.key()}|{seed}|{RANGE_TEST['num_iter']}|advice"
     start = advice.get("retry_start_lr", RANGE_TEST["start_lr"])
     end = advice.get("retry_end_lr", RANGE_TEST["end_lr"])
-    if key not in cache or (cache[key]["start_lr"], cache[key]["end_lr"]) != (start, end):
+    num_iter = int(advice.get("retry_num_iter", RANGE_TEST["num_iter"]))
+    if key not in cache or (cache[key]["start_lr"], cache[key]["end_lr"], cache[key].get("num_iter")) != (
+            start, end, num_iter):
         from lrfinder import find_lr
 
         torch.manual_seed(seed)
         model = task.make_model()
         r = find_lr(model, _loader(task, seed), task.make_opt(model.parameters(), start), task.criterion(),
-                    start_lr=start, end_lr=end, num_iter=RANGE_TEST["num_iter"], progress=False)
-        cache[key] = {"task": task.name, "start_lr": start, "end_lr": end, "lrs": r.lrs.tolist(),
-                      "losses": r.losses.tolist()}
+                    start_lr=start, end_lr=end, num_iter=num_iter, progress=False)
+        cache[key] = {"task": task.name, "start_lr": start, "end_lr": end, "num_iter": num_iter,
+                      "lrs": r.lrs.tolist(), "losses": r.losses.tolist()}
     return cache[key]
 
 

@@ -209,10 +209,17 @@ def test_declined_suggestion_names_the_range_to_retry_in_its_details():
     # The flat-then-rose curve above. The default's smoothed loss first rises clearly at index 84,
     # lr = 10 ** (-7 + 84 * 8 / 85) = 8.05: the advice is start_lr = 8.05 / 1e4 and end_lr = 8.05 * 10, printed and
     # stored with two significant digits. The slope-based suggesters smooth more and see the rise a little earlier.
+    # The curve had 85 / 8 = 10.6 steps per decade; the retry gets 3x that over its 5 decades: ceil(159.4) = 160.
     rng = np.random.default_rng(3)
     lrs = np.logspace(-7, 1, 86)
     curve = np.concatenate([1.1 + rng.normal(0, 0.02, 80), [1.3, 2.0, 5.0, 40.0, 900.0, 3e4]])
-    assert default(lrs, curve).details == {"retry_start_lr": 0.00081, "retry_end_lr": 81.0}
+    s = default(lrs, curve)
+    assert s.details == {"retry_start_lr": 0.00081, "retry_end_lr": 81.0, "retry_num_iter": 160.0}
+    assert "more steps per decade of LR, on a narrower range (e.g. start_lr=0.00081, end_lr=81, num_iter=160)" in s.reason
+    # a ramp of 400 steps over 8 decades (49.9 per decade): the retry is capped at 50 per decade, 250 steps
+    slow = np.logspace(-7, 1, 400)
+    flat = np.concatenate([1.1 + rng.normal(0, 0.02, 394), [1.3, 2.0, 5.0, 40.0, 900.0, 3e4]])
+    assert default(slow, flat).details["retry_num_iter"] == 250.0
     for name in SUGGESTERS:
         s = suggest(lrs, curve, method=name)
         start, end = s.details["retry_start_lr"], s.details["retry_end_lr"]
