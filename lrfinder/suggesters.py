@@ -27,6 +27,7 @@ Examples:
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
@@ -67,8 +68,8 @@ DEFAULT_FACTOR = 16.0
 REFERENCE_STEPS_PER_DECADE = 99 / 8
 #: On a slower ramp (more optimizer steps per decade of LR) the loss stops improving at a lower LR, so the divisor
 #: shrinks as ``(REFERENCE_STEPS_PER_DECADE / steps_per_decade) ** RAMP_EXPONENT``: in the benchmark (range tests of
-#: 50 to 400 steps) the best divisor fell 0.15 to 0.25 decades per doubling of the steps per decade (leave one
-#: group out); 0.5, a square root, is 0.15.
+#: 50 to 400 steps) the best divisor fell 0.15 to 0.25 decades per doubling of the steps per decade (the choices of
+#: the leave-one-group-out folds; their median 0.15); an exponent of 0.5, a square root, is 0.15 per doubling.
 RAMP_EXPONENT = 0.5
 #: The steps per decade that calibration covered (range tests of 50 to 400 steps over 8 decades); slower or faster
 #: ramps get the divisor of the nearest end, and a caveat.
@@ -263,7 +264,8 @@ def _analyse(lrs, losses, smoother: str = DEFAULT_SMOOTHER, window: int | None =
         top = float(np.max(sm))
         rose = np.flatnonzero(sm > start + needed)
         if rose.size and u[rose[0]] - u[0] >= MIN_DECADES:
-            retry = {"retry_start_lr": _r(lrs[rose[0]] / 10 ** (RETRY_DECADES - 1)), "retry_end_lr": _r(lrs[rose[0]] * 10),
+            retry = {"retry_start_lr": _r(lrs[rose[0]] / 10 ** (RETRY_DECADES - 1)),
+                     "retry_end_lr": _r(lrs[rose[0]] * 10),
                      "retry_num_iter": float(_retry_num_iter(u, RETRY_DECADES))}
             return _Curve(**c, i_rise=int(rose[0]), retry=retry, problem=(
                 f"the loss stayed flat ({start:.3g}) from lr={_g(lrs[0])} to lr={_g(lrs[rose[0]])} and then rose: the "
@@ -447,7 +449,8 @@ def default_factor(steps_per_decade: float) -> float:
       >>> round(default_factor(99 / 8), 6), round(default_factor(4 * 99 / 8), 6)   # num_iter=100, then 400
       (16.0, 8.0)
     """
-    if not (isinstance(steps_per_decade, (int, float)) and steps_per_decade > 0 and math.isfinite(steps_per_decade)):
+    if not (isinstance(steps_per_decade, numbers.Real) and not isinstance(steps_per_decade, bool)
+            and steps_per_decade > 0 and math.isfinite(steps_per_decade)):
         raise ValueError(f"steps_per_decade must be a finite number > 0, got steps_per_decade={steps_per_decade!r}")
     lo, hi = CALIBRATED_STEPS_PER_DECADE
     spd = min(max(float(steps_per_decade), lo), hi)

@@ -76,7 +76,7 @@ def test_default_factor_by_hand():
     # outside the calibrated 6 to 50 steps per decade: the divisor of the nearest end
     assert default_factor(1000.0) == default_factor(50.0) == pytest.approx(16 * math.sqrt(12.375 / 50))
     assert default_factor(1.0) == default_factor(6.0) == pytest.approx(16 * math.sqrt(12.375 / 6))
-    for bad in (0.0, -1.0, NAN, INF, "10"):
+    for bad in (0.0, -1.0, NAN, INF, "10", True):
         with pytest.raises(ValueError, match="steps_per_decade must be a finite number > 0"):
             default_factor(bad)
 
