@@ -455,3 +455,22 @@ def test_not_a_model_and_not_an_optimizer():
         find_lr(bn_mlp(), loader(x, y), optimizer={"lr": 1})
     with pytest.raises(ValueError, match="model has no parameters"):
         find_lr(nn.ReLU(), loader(x, y))
+
+
+@pytest.mark.parametrize("num_iter", [60, 240])
+def test_the_default_allows_for_the_ramp_it_was_given(num_iter):
+    # The same model and data on a fast and a slow ramp over 5 decades: the suggestion reads the steps per decade off
+    # the recorded LRs ((num_iter - 1) / 5: 11.8 and 47.8) and divides the edge by 16 * sqrt(12.375 / that).
+    from lrfinder.suggesters import default_factor
+
+    torch.manual_seed(0)
+    x, y = blobs(n=512)
+    model = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 3))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    result = find_lr(model, loader(x, y), opt, nn.CrossEntropyLoss(), start_lr=1e-4, end_lr=10.0,
+                     num_iter=num_iter, progress=False)
+    s = result.suggestion
+    assert s.ok, s.reason
+    assert s.details["steps_per_decade"] == pytest.approx((num_iter - 1) / 5)
+    assert s.details["factor"] == pytest.approx(default_factor((num_iter - 1) / 5))
+    assert s.lr == pytest.approx(s.details["edge_lr"] / s.details["factor"])
