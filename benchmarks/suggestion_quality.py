@@ -991,11 +991,10 @@ def print_truth_check(names: list[str], sweep_cache: dict, rows: list[dict], met
         print(f"| {m} | {' | '.join(rates)} |")
 
 
-def _edge_over_16(lrs, losses) -> float | None:
-    """The default of rounds 6 and before: the edge / 16 whatever the ramp."""
-    s = _default_suggestion(lrs, losses)
+def _edge_over_16(s, start_lr: float) -> float | None:
+    """The default of rounds 6 and before, from the default suggestion ``s``: the edge / 16 whatever the ramp."""
     lr = None if s.lr is None else s.details["edge_lr"] / 16.0
-    return lr if lr is not None and lr >= lrs[0] else None
+    return lr if lr is not None and lr >= start_lr else None
 
 
 def print_ramp_table(names: list[str], curves: dict, truths: dict, seeds) -> None:
@@ -1012,8 +1011,8 @@ def print_ramp_table(names: list[str], curves: dict, truths: dict, seeds) -> Non
         for n in names:
             for s in seeds:
                 c = curves[n][s]["lrfinder"] if k == RANGE_TEST["num_iter"] else curves[n][s]["other"][k]
-                lr_ramp = _default_suggestion(c["lrs"], c["losses"]).lr
-                lr_fixed = _edge_over_16(np.asarray(c["lrs"]), c["losses"])
+                s_ramp = _default_suggestion(c["lrs"], c["losses"])
+                lr_ramp, lr_fixed = s_ramp.lr, _edge_over_16(s_ramp, c["lrs"][0])
                 h = TASKS[n].group == "H"
                 for key, lr in (("ramp", lr_ramp), ("fixed", lr_fixed)):
                     ok = truths[n].regret(lr) <= 1.0
@@ -1022,7 +1021,7 @@ def print_ramp_table(names: list[str], curves: dict, truths: dict, seeds) -> Non
                 hits["none"] += lr_ramp is None
                 hits["n"] += 1
                 hits["n_h"] += h
-        spd = (k - 1) / 8
+        spd = (k - 1) / math.log10(RANGE_TEST["end_lr"] / RANGE_TEST["start_lr"])
         print(f"| {k} | {spd:.3g} | {default_factor(spd):.3g} | {hits['ramp']} of {hits['n']} | {hits['fixed']} | "
               f"{hits['ramp_h']} vs {hits['fixed_h']} of {hits['n_h']} | {hits['none']} |")
 

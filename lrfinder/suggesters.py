@@ -287,10 +287,16 @@ def _analyse(lrs, losses, smoother: str = DEFAULT_SMOOTHER, window: int | None =
     return _Curve(**c, still_falling=still_falling)
 
 
+def _steps_per_decade(u: np.ndarray, lo: int, hi: int) -> float:
+    """Optimizer steps per decade of LR between indices ``lo`` and ``hi`` of ``u`` (log10 LRs, one per step;
+    exponential ramps have the same everywhere, linear ones more at high LRs)."""
+    return (hi - lo) / float(u[hi] - u[lo])
+
+
 def _retry_num_iter(u: np.ndarray, decades: float) -> int:
     """Steps for a retry over ``decades``: ``RETRY_SPEEDUP`` times the steps per decade of the curve ``u`` (log10
     LRs), at most the top of ``CALIBRATED_STEPS_PER_DECADE``."""
-    spd = (u.size - 1) / float(u[-1] - u[0])
+    spd = _steps_per_decade(u, 0, u.size - 1)
     return int(math.ceil(min(RETRY_SPEEDUP * spd, CALIBRATED_STEPS_PER_DECADE[1]) * decades))
 
 
@@ -457,14 +463,6 @@ def default_factor(steps_per_decade: float) -> float:
     return DEFAULT_FACTOR * (REFERENCE_STEPS_PER_DECADE / spd) ** RAMP_EXPONENT
 
 
-def _steps_per_decade(c: _Curve, i: int) -> float:
-    """Optimizer steps per decade of LR around index ``i`` (one recorded loss per step; exponential ramps have the
-    same everywhere, linear ones more at high LRs)."""
-    du = np.diff(c.u)
-    lo, hi = max(0, i - 2), min(du.size, i + 2)  # the two steps either side of i
-    return float((hi - lo) / np.sum(du[lo:hi]))
-
-
 def _default(c: _Curve) -> Suggestion:
     if c.problem is not None:
         return _no_lr("default", c.problem, c.retry)
@@ -475,7 +473,8 @@ def _default(c: _Curve) -> Suggestion:
     # Where the loss stops improving: two estimates of the same edge, averaged in log-LR (the argmin of a noisy
     # curve and the top of its floor, where the loss climbs out of it, each move with the batch order).
     edge = 10 ** ((c.u[c.i_min] + c.u[hi]) / 2)
-    spd = _steps_per_decade(c, c.nearest(edge))
+    i_edge = c.nearest(edge)
+    spd = _steps_per_decade(c.u, max(0, i_edge - 2), min(c.u.size - 1, i_edge + 2))  # two steps either side
     factor = default_factor(spd)
     lr = edge / factor
     if lr < c.lrs[0]:
