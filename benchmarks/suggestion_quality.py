@@ -48,7 +48,8 @@ RANGE_SEEDS = (10, 11, 12, 13, 14)
 RANGE_TEST = dict(start_lr=1e-7, end_lr=10.0, num_iter=100)
 REPEATS = 3  # for the "find_lr(repeats=3)" row
 OTHER_NUM_ITERS = (50, 200, 400)  # extra rows: the default on slower and faster ramps (lrfinder only)
-ADVICE_ROW = "lrfinder default, its advice followed once"  # a second range test where the first named a range
+# a second range test where the first named a range (find_lr(..., retries=1))
+ADVICE_ROW = "lrfinder default, retries=1 (its advice followed once)"
 ACC_TOL = 1.0  # accuracy points
 LOSS_TOL = 0.05  # relative
 
@@ -773,21 +774,26 @@ def other_curve(task: Task, seed: int, cache: dict, num_iter: int) -> dict:
 
 
 def advised_curve(task: Task, seed: int, advice: dict, cache: dict) -> dict:
-    """What a user does when the default declines and names a range (``retry_start_lr`` / ``retry_end_lr`` /
-    ``retry_num_iter`` in its details): one more range test as advised, same seed, model and data; cached."""
+    """What ``find_lr(..., retries=1)`` does when the default declines and names a range (``retry_start_lr`` /
+    ``retry_end_lr`` / ``retry_num_iter`` in its details): one more range test as advised, on the same model, loader
+    and optimizer (the loader's batch order goes on from where the first test left it); cached."""
     key = f"{task.key()}|{seed}|{RANGE_TEST['num_iter']}|advice"
     start = advice.get("retry_start_lr", RANGE_TEST["start_lr"])
     end = advice.get("retry_end_lr", RANGE_TEST["end_lr"])
     num_iter = int(advice.get("retry_num_iter", RANGE_TEST["num_iter"]))
-    if key not in cache or (cache[key]["start_lr"], cache[key]["end_lr"], cache[key].get("num_iter")) != (
-            start, end, num_iter):
+    if key not in cache or cache[key].get("via") != "retries" or (
+            cache[key]["start_lr"], cache[key]["end_lr"], cache[key].get("num_iter")) != (start, end, num_iter):
         from lrfinder import find_lr
 
         torch.manual_seed(seed)
         model = task.make_model()
-        r = find_lr(model, _loader(task, seed), task.make_opt(model.parameters(), start), task.criterion(),
-                    start_lr=start, end_lr=end, num_iter=num_iter, progress=False)
-        cache[key] = {"task": task.name, "start_lr": start, "end_lr": end, "num_iter": num_iter,
+        r = find_lr(model, _loader(task, seed), task.make_opt(model.parameters(), RANGE_TEST["start_lr"]),
+                    task.criterion(), progress=False, retries=1, **RANGE_TEST)
+        if len(r.attempts) != 1 or (r.config["start_lr"], r.config["end_lr"], r.config["num_iter"]) != (
+                start, end, num_iter):
+            raise RuntimeError(f"{task.name} seed {seed}: find_lr(retries=1) did not retry on the advised range "
+                               f"{(start, end, num_iter)} (attempts: {len(r.attempts)}, config: {r.config})")
+        cache[key] = {"task": task.name, "via": "retries", "start_lr": start, "end_lr": end, "num_iter": num_iter,
                       "lrs": r.lrs.tolist(), "losses": r.losses.tolist()}
     return cache[key]
 

@@ -157,6 +157,7 @@ def find_lr(
     distributed: bool | None = None,
     progress: bool = True,
     repeats: int = 1,
+    retries: int = 0,
 ) -> RangeTestResult:
     """Run an LR range test and return its record; the model, optimizer, scaler and RNG are left exactly as found.
 
@@ -187,14 +188,22 @@ def find_lr(
       progress: show a tqdm progress bar with step, LR and smoothed loss (on rank 0 only when distributed).
       repeats: run this many range tests with different batch orders and average their losses step-wise (the
         per-test losses and the spread of their suggestions are kept in the result; see ``lrfinder.repeats``).
+      retries: when the default suggestion gives no LR and its reason names a range to try, run up to this many
+        more range tests on the range advised (see ``lrfinder.retries``); the last is returned, the earlier ones
+        are in its ``attempts``. Costs nothing when the first test gives an LR.
 
     Raises:
       ValueError, TypeError: bad arguments, an empty loader, a non-finite loss at step 0, a batch or output that
         cannot be turned into a loss. An exception from your own code propagates unchanged, after the state is
         restored, with the steps recorded so far attached as ``exc.partial_result``.
     """
+    if isinstance(retries, bool) or retries != 0:  # the advice of a declined suggestion followed: a loop over this
+        arguments = {k: v for k, v in locals().items() if k != "retries"}
+        from .retries import retry_range_test
+
+        return retry_range_test(find_lr, arguments, retries)
     if isinstance(repeats, bool) or repeats != 1:  # k tests averaged: a thin loop over this function
-        arguments = {k: v for k, v in locals().items() if k != "repeats"}
+        arguments = {k: v for k, v in locals().items() if k not in ("repeats", "retries")}
         from .repeats import repeat_range_test
 
         return repeat_range_test(find_lr, arguments, repeats)

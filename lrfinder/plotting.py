@@ -56,9 +56,13 @@ def plot_range_test(
     suggestions: Sequence[str] = ("default",),
     smoother: str | None = None,
     show_raw: bool = True,
+    show_attempts: bool = True,
     title: str | None = None,
 ):
     """Loss vs LR on a log axis: raw losses, the smoothed curve, and each suggestion with its good interval.
+
+    With ``show_attempts``, the smoothed curves of earlier range tests that declined and were retried
+    (``find_lr(..., retries=n)``: ``result.attempts``) are drawn as thin grey lines behind.
 
     Examples:
       >>> from lrfinder.records import RangeTestResult
@@ -79,6 +83,9 @@ def plot_range_test(
     if finite.size:  # a polynomial smoother can overshoot at a blow-up; never draw beyond what was measured
         smoothed = np.clip(smoothed, finite.min(), finite.max())
     which = "validation loss" if result.val_losses is not None else "loss"
+    for i, earlier in enumerate(getattr(result, "attempts", ()) if show_attempts else ()):
+        ax.plot(earlier.lrs, earlier.smoothed(smoother), color="0.55", lw=1, ls="-.",
+                label=f"attempt {i + 1}: no LR, retried" if i == 0 else f"attempt {i + 1}")
     if show_raw:
         ax.plot(lrs, curve, color="tab:blue", alpha=0.3, lw=1, marker=".", ms=3, label=f"raw {which}")
         if result.val_losses is not None:

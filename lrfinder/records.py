@@ -158,6 +158,8 @@ class RangeTestResult(JsonRecord):
     when present, since they are evaluated on the same batches at every step.
     ``repeat_losses`` (from ``find_lr(..., repeats=k)``) holds the raw losses of each of the k range tests, one row
     each, NaN after a run stopped; ``losses`` is then their step-wise mean.
+    ``attempts`` (from ``find_lr(..., retries=n)``) holds the earlier range tests, oldest first, whose default
+    suggestion declined and named the range this one ran on; this record is the last attempt.
 
     Examples:
       >>> r = RangeTestResult(lrs=[1e-3, 1e-2, 1e-1], losses=[2.0, 1.0, 3.0])
@@ -179,6 +181,7 @@ class RangeTestResult(JsonRecord):
     elapsed_s: float | None = None
     notes: tuple[str, ...] = ()
     repeat_losses: np.ndarray | None = None
+    attempts: tuple[RangeTestResult, ...] = ()
 
     schema_version: ClassVar[int] = SCHEMA_VERSION
     STOP_REASONS: ClassVar[tuple[str, ...]] = ("completed", "diverged", "non_finite", "interrupted", "error")
@@ -208,6 +211,11 @@ class RangeTestResult(JsonRecord):
                     f"for {lrs.size} LRs"
                 )
             object.__setattr__(self, "repeat_losses", rep)
+        attempts = tuple(self.attempts)
+        for i, a in enumerate(attempts):
+            if not isinstance(a, RangeTestResult):
+                raise TypeError(f"attempts must hold RangeTestResult records, got {type(a).__name__} at index {i}")
+        object.__setattr__(self, "attempts", attempts)
 
     # -- derived views -------------------------------------------------------------------------------------------
     @property
@@ -290,6 +298,7 @@ class RangeTestResult(JsonRecord):
             "elapsed_s": self.elapsed_s,
             "notes": list(self.notes),
             "repeat_losses": None if self.repeat_losses is None else [floats(row) for row in self.repeat_losses],
+            "attempts": [a.to_dict() for a in self.attempts],
         }
 
     @classmethod
@@ -298,6 +307,10 @@ class RangeTestResult(JsonRecord):
         missing = [k for k in ("lrs", "losses") if k not in data]
         if missing:
             raise ValueError(f"range_test record is missing required key(s) {missing}")
+        attempts = data.get("attempts") or []
+        if not isinstance(attempts, list):
+            raise ValueError(f"'attempts' in a range_test record must be a list of range_test records, got "
+                             f"{type(attempts).__name__}")
         return cls(
             lrs=data["lrs"],
             losses=[math.nan if v is None else v for v in data["losses"]],
@@ -317,4 +330,5 @@ class RangeTestResult(JsonRecord):
             repeat_losses=None
             if data.get("repeat_losses") is None
             else [[math.nan if v is None else v for v in row] for row in data["repeat_losses"]],
+            attempts=tuple(cls.from_dict(a) for a in attempts),
         )
