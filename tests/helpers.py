@@ -76,3 +76,16 @@ def assert_same_state(before: dict, after: dict) -> None:
         assert before["opt_flags"] == after["opt_flags"], "optimizer scheduler flags changed"
     if "scaler" in before:
         assert before["scaler"] == after["scaler"], "grad scaler state changed"
+
+
+class Wobble(nn.Module):
+    """Nothing to learn: loss = 1 + g.w + |w|^2 for a random g per batch (best at w = 0, where it starts). SGD's
+    noise lifts the loss as the LR grows, so a range test sees a flat loss that then rises, and the default
+    declines with a range to retry."""
+
+    def __init__(self, d: int = 4):
+        super().__init__()
+        self.w = nn.Parameter(torch.zeros(d))
+
+    def forward(self, g: torch.Tensor) -> torch.Tensor:
+        return 1.0 + g @ self.w + (self.w**2).sum()

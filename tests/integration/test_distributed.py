@@ -19,7 +19,7 @@ import torch.multiprocessing as mp
 from torch import nn
 
 from lrfinder import find_lr
-from tests.helpers import assert_same_state, bn_mlp, full_state
+from tests.helpers import Wobble, assert_same_state, bn_mlp, full_state
 
 WORLD_SIZE = 2
 
@@ -109,6 +109,16 @@ def _worker(rank: int, init_file: str, out_dir: str) -> None:
             solo = find_lr(plain, loader, start_lr=1e-4, end_lr=1.0, num_iter=10, progress=False)
         dist.barrier()
 
+        # retries: every rank sees the same averaged curve, so every rank declines alike and retries the same range
+        torch.manual_seed(0)
+        wobble = nn.parallel.DistributedDataParallel(Wobble())
+        g = torch.Generator().manual_seed(200 + rank)
+        kicks = [(torch.randn(4, generator=g),) for _ in range(30)]
+        wobble_opt = torch.optim.SGD(wobble.parameters(), lr=0.1)
+        before_retry = full_state(wobble, wobble_opt)
+        retried = find_lr(wobble, kicks, wobble_opt, step_fn=lambda m, b: m(b[0]), retries=1, progress=False)
+        assert_same_state(before_retry, full_state(wobble, wobble_opt))
+
         s = result.suggestion
         with open(os.path.join(out_dir, f"rank{rank}.json"), "w") as f:
             json.dump(
@@ -124,6 +134,9 @@ def _worker(rank: int, init_file: str, out_dir: str) -> None:
                     "solo_steps": None if solo is None else solo.num_steps,
                     "solo_notes": None if solo is None else list(solo.notes),
                     "accumulated_grads": grads,
+                    "retried": {"attempts": len(retried.attempts), "config": retried.config,
+                                "losses": retried.losses.tolist(),
+                                "first_losses": [a.losses.tolist() for a in retried.attempts]},
                 },
                 f,
             )
@@ -149,6 +162,11 @@ def test_ddp_ranks_agree_and_are_restored(tmp_path):
 
     # accumulated gradients were all-reduced once per optimizer step: identical on both ranks
     assert len(r0["accumulated_grads"]) == 3 and r0["accumulated_grads"] == r1["accumulated_grads"]
+
+    # a declined test is retried on the same advised range on every rank, with the same (averaged) losses
+    assert r0["retried"]["attempts"] == 1
+    assert r0["retried"] == r1["retried"]
+    assert r0["retried"]["config"]["start_lr"] > 1e-7 and r0["retried"]["config"]["num_iter"] != 100
 
     # only rank 0 shows progress
     assert (r0["bars"], r1["bars"]) == (1, 0)
