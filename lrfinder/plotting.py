@@ -84,7 +84,11 @@ def plot_range_test(
         smoothed = np.clip(smoothed, finite.min(), finite.max())
     which = "validation loss" if result.val_losses is not None else "loss"
     for i, earlier in enumerate(getattr(result, "attempts", ()) if show_attempts else ()):
-        ax.plot(earlier.lrs, earlier.smoothed(smoother), color="0.55", lw=1, ls="-.",
+        measured = earlier.curve[np.isfinite(earlier.curve)]
+        drawn = earlier.smoothed(smoother)
+        if measured.size:
+            drawn = np.clip(drawn, measured.min(), measured.max())
+        ax.plot(earlier.lrs, drawn, color="0.55", lw=1, ls="-.",
                 label=f"attempt {i + 1}: no LR, retried" if i == 0 else f"attempt {i + 1}")
     if show_raw:
         ax.plot(lrs, curve, color="tab:blue", alpha=0.3, lw=1, marker=".", ms=3, label=f"raw {which}")
