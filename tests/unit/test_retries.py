@@ -6,9 +6,11 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
 
 from lrfinder.records import RangeTestResult
 from lrfinder.retries import advised_range, retry_range_test
+from tests.unit.test_suggest import curves
 
 DECADE_STEPS = 99 / 8  # the classic ramp: 100 LRs over 1e-7..10
 
@@ -177,3 +179,21 @@ def test_the_plot_draws_the_earlier_attempts_behind():
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+@settings(deadline=None)
+@given(curves())
+def test_any_curve_advises_a_valid_range_or_none(curve):
+    lrs, losses = curve
+    if lrs.size < 2:
+        return
+    result = RangeTestResult(lrs=lrs, losses=losses)
+    advice = advised_range(result, float(lrs[0]), float(lrs[-1]), int(lrs.size))
+    s = result.suggestion
+    if s.lr is not None or "retry_start_lr" not in s.details:
+        assert advice is None
+    else:  # a range find_lr accepts: positive, increasing, at least one step
+        assert advice is not None
+        start, end, steps = advice
+        assert 0 < start < end and math.isfinite(end)
+        assert isinstance(steps, int) and steps >= 1
