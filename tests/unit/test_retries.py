@@ -52,6 +52,14 @@ def test_advice_that_names_only_start_lr_keeps_the_rest():
     assert advised_range(rising, 1e-7, 3.0, 80) == (1e-10, 3.0, 80)
 
 
+def test_the_summary_points_a_declined_test_to_retries():
+    tip = "tip: find_lr(..., retries=1) runs the range test this advises for you"
+    assert tip in flat_then_rise(1e-7, 10.0, 100).summary()
+    assert tip not in parabola(1e-7, 10.0, 100).summary()
+    retried = retry_range_test(FakeEngine(flat_then_rise), KWARGS, retries=1)  # declined again: it was retried
+    assert tip not in retried.summary() and "retry 1:" in retried.summary()
+
+
 @pytest.mark.parametrize("curve", [parabola(1e-7, 10.0, 100),
                                    RangeTestResult(lrs=_ramp(1e-7, 10.0, 100), losses=np.ones(100))])
 def test_no_advised_range_when_there_is_an_lr_or_no_range_named(curve):
