@@ -98,18 +98,25 @@ def test_a_retry_runs_on_the_advised_range_and_keeps_the_first_test():
     assert out.notes[0].startswith("retry 1: the range test on lr 1e-07..10 in 100 steps gave no LR (the loss "
                                    "stayed flat")
     assert f"ran again on lr {start:.2g}..{end:.2g} in {steps} steps" in out.notes[0]
+    assert not any("lr_sweep" in n for n in out.notes)  # the retry gave an LR
 
 
 def test_retries_follow_the_advice_each_time_up_to_the_limit():
     engine = FakeEngine(lambda a, b, n: flat_then_rise(a, b, n, rise_at=b / 10))  # always declines, a new range
     out = retry_range_test(engine, KWARGS, retries=2)
     assert len(engine.calls) == 3
-    assert len(out.attempts) == 2 and len(out.notes) == 2
+    assert len(out.attempts) == 2 and len(out.notes) == 3
     # each call ran on the range its predecessor advised
     for before, call in zip(out.attempts, engine.calls[1:], strict=True):
         advice = advised_range(before, 0, 0, 0)
         assert (call["start_lr"], call["end_lr"], call["num_iter"]) == advice
     assert out.suggestion.lr is None  # still declined: the reason is the last test's
+    start, end, _ = advised_range(out, 0, 0, 0)
+    assert out.notes[2] == (
+        "after 3 range tests the loss still did not fall: a range test gives each LR too few steps for this model "
+        "to start learning, and more retries did not help in the suggestion benchmark; train a few constant LRs "
+        f"for longer instead, e.g. lrfinder.lr_sweep(train_fn, lrs=lrfinder.lr_grid({start:.2g}, {end:.2g}, 6)) "
+        "(the range the last test advises)")
 
 
 def test_retries_stop_when_the_advice_repeats_a_range_already_tried():
