@@ -7,8 +7,9 @@ stayed flat and then rose is retried on 5 decades below where it rose, with thre
 advised (``end_lr`` and ``num_iter`` as you gave them where the advice names none), all from the state you passed
 in (the engine restores model, optimizer and RNG after each test). It stops early when a test gives an LR, names no
 range, or names a range already tried. The last test is returned; the earlier ones are kept in its ``attempts``,
-and its ``notes`` say what was retried and why — and, if the last test still declines, that a range test cannot
-read an LR off this model and data, and which constant LRs to sweep instead (:func:`lrfinder.lr_sweep`).
+and its ``notes`` say what was retried and why — and, if the loss of the last test still stayed flat and then rose,
+that a range test cannot read an LR off this model and data, and which constant LRs to sweep instead
+(:func:`lrfinder.lr_sweep`).
 
 In the suggestion benchmark (docs/benchmarks.md) one retry raised the runs landing in the good band from 57% to 63%;
 it costs one more range test, and only where the first one declined. More retries added nothing there: the runs
@@ -86,7 +87,7 @@ def retry_range_test(run: Callable[..., RangeTestResult], kwargs: Mapping[str, A
     if not earlier:
         return result
     still = advised_range(result, float(current["start_lr"]), float(current["end_lr"]), int(current["num_iter"]))
-    if still is not None:
+    if still is not None and "retry_end_lr" in result.suggestion.details:  # flat, then rose: it learned nothing
         notes.append(
             f"after {len(earlier) + 1} range tests the loss still did not fall: a range test gives each LR too few "
             "steps for this model to start learning, and more retries did not help in the suggestion benchmark; "

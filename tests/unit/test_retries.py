@@ -119,6 +119,18 @@ def test_retries_follow_the_advice_each_time_up_to_the_limit():
         "(the range the last test advises)")
 
 
+def test_a_range_that_starts_too_high_is_retried_lower_without_the_sweep_advice():
+    def rising(a, b, n):  # rose from the first step: the advice is a lower start_lr, nothing about steps
+        lrs = _ramp(a, b, n)
+        return RangeTestResult(lrs=lrs, losses=1.0 + np.log10(lrs / a))
+
+    engine = FakeEngine(rising)
+    out = retry_range_test(engine, KWARGS, retries=1)
+    assert [c["start_lr"] for c in engine.calls] == [1e-7, 1e-10]
+    assert [(c["end_lr"], c["num_iter"]) for c in engine.calls] == [(10.0, 100)] * 2
+    assert len(out.notes) == 1 and "lower start_lr" in out.suggestion.reason  # its own reason says what to do
+
+
 def test_retries_stop_when_the_advice_repeats_a_range_already_tried():
     fixed = flat_then_rise(1e-7, 10.0, 100)
     engine = FakeEngine(lambda a, b, n: fixed)  # whatever it is asked, the same curve and the same advice
