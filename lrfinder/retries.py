@@ -23,7 +23,7 @@ from dataclasses import replace
 from numbers import Integral
 from typing import Any
 
-from .records import RangeTestResult
+from .records import RangeTestResult, Suggestion
 
 __all__ = ["advised_range", "retry_range_test"]
 
@@ -43,12 +43,16 @@ def advised_range(result: RangeTestResult, start_lr: float, end_lr: float, num_i
       >>> advised_range(RangeTestResult(lrs=lrs, losses=rises_from_the_start), 1e-7, 10.0, 100)
       (1e-10, 10.0, 100)
     """
-    s = result.suggestion
+    return _advice(result.suggestion, (float(start_lr), float(end_lr), int(num_iter)))
+
+
+def _advice(s: Suggestion, ramp: tuple[float, float, int]) -> tuple[float, float, int] | None:
+    """:func:`advised_range` for a suggestion already computed; ``ramp`` is ``(start_lr, end_lr, num_iter)``."""
     if s.lr is not None or "retry_start_lr" not in s.details:
         return None
     start = float(s.details["retry_start_lr"])
-    end = float(s.details.get("retry_end_lr", end_lr))
-    steps = int(s.details.get("retry_num_iter", num_iter))
+    end = float(s.details.get("retry_end_lr", ramp[1]))
+    steps = int(s.details.get("retry_num_iter", ramp[2]))
     if not 0 < start < end:
         return None
     return start, end, steps
@@ -60,34 +64,36 @@ def retry_range_test(run: Callable[..., RangeTestResult], kwargs: Mapping[str, A
     ``attempts``. An exception from a retry carries ``partial_result`` with the earlier attempts attached."""
     if isinstance(retries, bool) or not isinstance(retries, Integral) or retries < 0:
         raise ValueError(f"retries must be an integer >= 0, got retries={retries!r}")
-    current = {"start_lr": kwargs["start_lr"], "end_lr": kwargs["end_lr"], "num_iter": kwargs["num_iter"]}
+    ramp = (float(kwargs["start_lr"]), float(kwargs["end_lr"]), int(kwargs["num_iter"]))
     result = run(**kwargs, retries=0)
+    suggestion = result.suggestion  # computed once per test: each is a full analysis of the curve
     earlier: list[RangeTestResult] = []
     notes: list[str] = []
-    tried = {(float(current["start_lr"]), float(current["end_lr"]), int(current["num_iter"]))}
+    tried = {ramp}
     for attempt in range(1, int(retries) + 1):
-        advice = advised_range(result, float(current["start_lr"]), float(current["end_lr"]), int(current["num_iter"]))
+        advice = _advice(suggestion, ramp)
         if advice is None or advice in tried:
             break
         tried.add(advice)
         notes.append(
-            f"retry {attempt}: the range test on lr {current['start_lr']:.2g}..{current['end_lr']:.2g} in "
-            f"{current['num_iter']} steps gave no LR ({result.suggestion.reason}); ran again on lr "
-            f"{advice[0]:.2g}..{advice[1]:.2g} in {advice[2]} steps, as advised (the earlier test is kept in attempts)"
+            f"retry {attempt}: the range test on lr {ramp[0]:.2g}..{ramp[1]:.2g} in {ramp[2]} steps gave no LR "
+            f"({suggestion.reason}); ran again on lr {advice[0]:.2g}..{advice[1]:.2g} in {advice[2]} steps, as "
+            "advised (the earlier test is kept in attempts)"
         )
         earlier.append(result)
-        current = {"start_lr": advice[0], "end_lr": advice[1], "num_iter": advice[2]}
+        ramp = advice
         try:
-            result = run(**{**kwargs, **current}, retries=0)
+            result = run(**{**kwargs, "start_lr": ramp[0], "end_lr": ramp[1], "num_iter": ramp[2]}, retries=0)
         except BaseException as exc:
             partial = getattr(exc, "partial_result", None)
             if isinstance(partial, RangeTestResult):
                 exc.partial_result = replace(partial, attempts=tuple(earlier))  # type: ignore[attr-defined]
             raise
+        suggestion = result.suggestion
     if not earlier:
         return result
-    still = advised_range(result, float(current["start_lr"]), float(current["end_lr"]), int(current["num_iter"]))
-    if still is not None and "retry_end_lr" in result.suggestion.details:  # flat, then rose: it learned nothing
+    still = _advice(suggestion, ramp)
+    if still is not None and "retry_end_lr" in suggestion.details:  # flat, then rose: it learned nothing
         notes.append(
             f"after {len(earlier) + 1} range tests the loss still did not fall: a range test gives each LR too few "
             "steps for this model to start learning, and more retries did not help in the suggestion benchmark; "
