@@ -66,6 +66,14 @@ def _model_device(model: torch.nn.Module) -> torch.device:
     raise ValueError("model has no parameters: there is nothing for a range test to train")
 
 
+class LoaderExhaustedError(ValueError):
+    """The loader yielded no (more) batches: it is empty, or a one-shot iterator that an earlier test used up."""
+
+
+class NonFiniteStartError(ValueError):
+    """The loss was NaN or inf at step 0, before any update: a problem of the data or model, not of the LR."""
+
+
 def _cycle(loader: Iterable[Any], name: str) -> Iterator[Any]:
     """Yield batches forever, restarting ``loader`` when it runs out; fail clearly when it yields nothing."""
     seen = 0
@@ -76,8 +84,8 @@ def _cycle(loader: Iterable[Any], name: str) -> Iterator[Any]:
             yield batch
         if seen == before:
             if seen == 0:
-                raise ValueError(f"{name} is empty: it yielded no batches (got {loader!r})")
-            raise ValueError(
+                raise LoaderExhaustedError(f"{name} is empty: it yielded no batches (got {loader!r})")
+            raise LoaderExhaustedError(
                 f"{name} was exhausted after {seen} batches and yields nothing when iterated again (an iterator, "
                 f"not a re-iterable like a DataLoader): pass a DataLoader, or num_iter <= {seen}"
             )
@@ -157,7 +165,7 @@ def find_lr(
     distributed: bool | None = None,
     progress: bool = True,
     repeats: int = 1,
-    retries: int = 0,
+    retries: int = 1,
 ) -> RangeTestResult:
     """Run an LR range test and return its record; the model, optimizer, scaler and RNG are left exactly as found.
 
@@ -190,7 +198,7 @@ def find_lr(
         per-test losses and the spread of their suggestions are kept in the result; see ``lrfinder.repeats``).
       retries: when the default suggestion gives no LR and its reason names a range to try, run up to this many
         more range tests on the range advised (see ``lrfinder.retries``); the last is returned, the earlier ones
-        are in its ``attempts``. Costs nothing when the first test gives an LR.
+        are in its ``attempts``. Costs nothing when the first test gives an LR; ``0`` runs exactly one test.
 
     Raises:
       ValueError, TypeError: bad arguments, an empty loader, a non-finite loss at step 0, a batch or output that
@@ -203,7 +211,7 @@ def find_lr(
 
         return retry_range_test(find_lr, arguments, retries)
     if isinstance(repeats, bool) or repeats != 1:  # k tests averaged: a thin loop over this function
-        arguments = {k: v for k, v in locals().items() if k not in ("repeats", "retries")}
+        arguments = {k: v for k, v in locals().items() if k != "repeats"}  # retries is 0 here: one test each
         from .repeats import repeat_range_test
 
         return repeat_range_test(find_lr, arguments, repeats)
@@ -347,7 +355,7 @@ def find_lr(
                 if step == 0 or (step + 1) % check_every == 0 or step == num_iter - 1:
                     fetch()
                     if step == 0 and not math.isfinite(host_losses[0]):
-                        raise ValueError(
+                        raise NonFiniteStartError(
                             f"the loss at step 0 (lr={start_lr:.3g}, before any update) is {host_losses[0]}: "
                             "check the data and the model's output (a non-finite loss at the start is not an LR "
                             "problem)"

@@ -270,8 +270,8 @@ class RangeTestResult(JsonRecord):
         ]
         if s.ok and len(self.group_lr_ratios) > 1:
             lines.append("per param group: " + ", ".join(f"{g:.3g}" for g in self.group_lrs(s.lr)))
-        if not s.ok and "retry_start_lr" in s.details and not self.attempts:
-            lines.append("tip: find_lr(..., retries=1) runs the range test this advises for you")
+        if not s.ok and "retry_start_lr" in s.details and not self.attempts and not self.config.get("retries"):
+            lines.append("tip: find_lr(..., retries=1), the default, runs the range test this advises for you")
         lines.extend(f"note: {n}" for n in self.notes)
         return "\n".join(lines)
 

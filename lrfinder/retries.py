@@ -11,9 +11,11 @@ and its ``notes`` say what was retried and why — and, if the loss of the last 
 that a range test cannot read an LR off this model and data, and which constant LRs to sweep instead
 (:func:`lrfinder.lr_sweep`).
 
-In the suggestion benchmark (docs/benchmarks.md) one retry raised the runs landing in the good band from 57% to 63%;
-it costs one more range test, and only where the first one declined. More retries added nothing there: the runs
-still declined after one retry were declined after three.
+``retries=1`` is ``find_lr``'s default: in the suggestion benchmark (docs/benchmarks.md) one retry raised the runs
+landing in the good band from 57% to 63%, at 131 range-test steps per run on average instead of 95 (it costs one
+more range test, and only where the first one declined); ``retries=0`` runs exactly one test. More retries added
+nothing there: the runs still declined after one retry were declined after three. A retry that cannot start (a
+one-shot iterator the first test used up, a loss not finite at its first step) ends the retries with a note.
 """
 
 from __future__ import annotations
@@ -61,39 +63,53 @@ def _advice(s: Suggestion, ramp: tuple[float, float, int]) -> tuple[float, float
 def retry_range_test(run: Callable[..., RangeTestResult], kwargs: Mapping[str, Any], retries: int) -> RangeTestResult:
     """Call ``run(**kwargs, retries=0)``; while its default suggestion declines and names a range not yet tried,
     call it again on that range, at most ``retries`` more times. Returns the last result, the earlier ones in its
-    ``attempts``. An exception from a retry carries ``partial_result`` with the earlier attempts attached."""
+    ``attempts``. An exception from a retry carries ``partial_result`` with the earlier attempts attached; a retry
+    that cannot start (a one-shot loader used up by the earlier tests, a non-finite loss at its step 0) ends the
+    retries with a note instead, and the last test that ran is returned."""
     if isinstance(retries, bool) or not isinstance(retries, Integral) or retries < 0:
         raise ValueError(f"retries must be an integer >= 0, got retries={retries!r}")
+    from .engine import LoaderExhaustedError, NonFiniteStartError
+
     ramp = (float(kwargs["start_lr"]), float(kwargs["end_lr"]), int(kwargs["num_iter"]))
     result = run(**kwargs, retries=0)
     suggestion = result.suggestion  # computed once per test: each is a full analysis of the curve
     earlier: list[RangeTestResult] = []
     notes: list[str] = []
     tried = {ramp}
+    exhausted = False
     for attempt in range(1, int(retries) + 1):
         advice = _advice(suggestion, ramp)
         if advice is None or advice in tried:
             break
         tried.add(advice)
-        notes.append(
-            f"retry {attempt}: the range test on lr {ramp[0]:.2g}..{ramp[1]:.2g} in {ramp[2]} steps gave no LR "
-            f"({suggestion.reason}); ran again on lr {advice[0]:.2g}..{advice[1]:.2g} in {advice[2]} steps, as "
-            "advised (the earlier test is kept in attempts)"
-        )
-        earlier.append(result)
-        ramp = advice
+        why = (f"the range test on lr {ramp[0]:.2g}..{ramp[1]:.2g} in {ramp[2]} steps gave no LR "
+               f"({suggestion.reason})")
         try:
-            result = run(**{**kwargs, "start_lr": ramp[0], "end_lr": ramp[1], "num_iter": ramp[2]}, retries=0)
+            retried = run(**{**kwargs, "start_lr": advice[0], "end_lr": advice[1], "num_iter": advice[2]}, retries=0)
+        except (LoaderExhaustedError, NonFiniteStartError) as exc:  # state restored by the engine
+            cause = ("the loader yielded no more batches (a one-shot iterator, used up by the earlier test): pass a "
+                     "DataLoader, or run find_lr on that range with fresh batches"
+                     if isinstance(exc, LoaderExhaustedError) else
+                     "its loss was not finite at step 0, before any update (the model or the data gave NaN/inf "
+                     "after the earlier test): check them before running find_lr on that range")
+            notes.append(f"retry {attempt} on lr {advice[0]:.2g}..{advice[1]:.2g} in {advice[2]} steps, advised "
+                         f"because {why}, did not run: {cause}; the earlier test is returned")
+            exhausted = True
+            break
         except BaseException as exc:
             partial = getattr(exc, "partial_result", None)
             if isinstance(partial, RangeTestResult):
-                exc.partial_result = replace(partial, attempts=tuple(earlier))  # type: ignore[attr-defined]
+                exc.partial_result = replace(partial, attempts=(*earlier, result))  # type: ignore[attr-defined]
             raise
+        notes.append(f"retry {attempt}: {why}; ran again on lr {advice[0]:.2g}..{advice[1]:.2g} in {advice[2]} "
+                     "steps, as advised (the earlier test is kept in attempts)")
+        earlier.append(result)
+        result, ramp = retried, advice
         suggestion = result.suggestion
-    if not earlier:
+    if not earlier and not exhausted:
         return result
     still = _advice(suggestion, ramp)
-    if still is not None and "retry_end_lr" in suggestion.details:  # flat, then rose: it learned nothing
+    if earlier and still is not None and "retry_end_lr" in suggestion.details:  # flat, then rose: learned nothing
         notes.append(
             f"after {len(earlier) + 1} range tests the loss still did not fall: a range test gives each LR too few "
             "steps for this model to start learning, and more retries did not help in the suggestion benchmark; "

@@ -36,10 +36,11 @@ def test_one_retry_is_the_range_test_the_advice_names():
     out = find_lr(model, batches, opt, retries=1, **kw)
     assert_same_state(before, full_state(model, opt))
 
-    first = find_lr(model, batches, opt, **kw)
+    first = find_lr(model, batches, opt, retries=0, **kw)
     assert first.suggestion.lr is None and "retry_start_lr" in first.suggestion.details
+    assert "tip: find_lr(..., retries=1), the default, runs the range test" in first.summary()
     start, end, steps = advised_range(first, 1e-7, 10.0, 100)
-    by_hand = find_lr(model, batches, opt, start_lr=start, end_lr=end, num_iter=steps, **kw)
+    by_hand = find_lr(model, batches, opt, start_lr=start, end_lr=end, num_iter=steps, retries=0, **kw)
     assert_same_state(before, full_state(model, opt))
 
     assert len(out.attempts) == 1
@@ -49,7 +50,57 @@ def test_one_retry_is_the_range_test_the_advice_names():
     assert (out.config["start_lr"], out.config["end_lr"], out.config["num_iter"]) == (start, end, steps)
     assert out.config["retries"] == 1
     assert out.notes[0].startswith("retry 1: the range test on lr 1e-07..10 in 100 steps gave no LR")
-    assert "retry 1:" in out.summary()
+    assert "retry 1:" in out.summary() and "tip:" not in out.summary()
+
+
+def test_the_default_is_one_retry():
+    model, batches, opt = _wobble_setup()
+    before = full_state(model, opt)
+    default = find_lr(model, batches, opt, step_fn=_step, progress=False)
+    assert_same_state(before, full_state(model, opt))
+    once = find_lr(model, batches, opt, step_fn=_step, progress=False, retries=1)
+    assert len(default.attempts) == 1 and default.config["retries"] == 1
+    np.testing.assert_array_equal(default.attempts[0].losses, once.attempts[0].losses)
+    np.testing.assert_array_equal(default.losses, once.losses)
+
+
+def test_a_one_shot_iterator_used_up_by_the_first_test_ends_the_retries_with_a_note():
+    model, batches, opt = _wobble_setup()
+    before = full_state(model, opt)
+    first = find_lr(model, batches, opt, step_fn=_step, progress=False, retries=0)
+    many = batches * 3  # 150 batches: the first test takes at most 100, the advised retry needs 186
+    out = find_lr(model, iter(many), opt, step_fn=_step, progress=False)
+    assert_same_state(before, full_state(model, opt))
+    np.testing.assert_array_equal(out.losses, first.losses)  # the first test, returned as it was
+    assert out.attempts == () and out.config["retries"] == 1 and out.suggestion.lr is None
+    assert "retry 1 on lr" in out.notes[0] and "the loader yielded no more batches" in out.notes[0]
+    assert "tip:" not in out.summary()
+    with pytest.raises(ValueError, match="loader was exhausted after"):  # asked for by hand, it is an error
+        find_lr(model, iter(batches[:40]), opt, step_fn=_step, progress=False, retries=0, num_iter=60)
+
+
+def test_a_retry_whose_first_loss_is_not_finite_ends_the_retries_with_a_note():
+    model, batches, opt = _wobble_setup()
+    calls = {"n": 0}
+
+    def counting(m, batch):
+        calls["n"] += 1
+        return m(batch[0])
+
+    first = find_lr(model, batches, opt, step_fn=counting, progress=False, retries=0)
+    used = calls["n"]
+    before = full_state(model, opt)
+
+    def broken_after_the_first_test(m, batch):  # e.g. a data pipeline that starts to yield NaN
+        calls["n"] += 1
+        loss = m(batch[0])
+        return loss * float("nan") if calls["n"] > used else loss
+
+    calls["n"] = 0
+    out = find_lr(model, batches, opt, step_fn=broken_after_the_first_test, progress=False)
+    assert_same_state(before, full_state(model, opt))
+    np.testing.assert_array_equal(out.losses, first.losses)
+    assert out.attempts == () and "its loss was not finite at step 0" in out.notes[0]
 
 
 def test_retries_with_repeats_retry_the_averaged_test():
@@ -94,7 +145,7 @@ def test_a_model_that_learns_is_tested_once():
     kw = dict(num_iter=80, start_lr=1e-5, progress=False)
     dl = loader(x, y, seed=3)
     out = find_lr(model, dl, opt, nn.CrossEntropyLoss(), retries=3, **kw)
-    plain = find_lr(model, loader(x, y, seed=3), opt, nn.CrossEntropyLoss(), **kw)
+    plain = find_lr(model, loader(x, y, seed=3), opt, nn.CrossEntropyLoss(), retries=0, **kw)
     assert out.suggestion.lr is not None
     assert out.attempts == () and "retries" not in out.config
     np.testing.assert_array_equal(out.losses, plain.losses)

@@ -53,7 +53,7 @@ def test_advice_that_names_only_start_lr_keeps_the_rest():
 
 
 def test_the_summary_points_a_declined_test_to_retries():
-    tip = "tip: find_lr(..., retries=1) runs the range test this advises for you"
+    tip = "tip: find_lr(..., retries=1), the default, runs the range test this advises for you"
     assert tip in flat_then_rise(1e-7, 10.0, 100).summary()
     assert tip not in parabola(1e-7, 10.0, 100).summary()
     retried = retry_range_test(FakeEngine(flat_then_rise), KWARGS, retries=1)  # declined again: it was retried
