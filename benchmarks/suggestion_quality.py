@@ -6,10 +6,12 @@ interpolated in log-LR) gives the best LR and the *good band*: LRs scoring withi
 5% of the loss (regression) of the best. The sweep is cached in ``benchmarks/data/sweep_cache.json``. A split-half
 check (each half of the sweep seeds against the other half's band) shows how precise that ground truth is.
 
-Then, for each task x range-test seed (model init and batch order), one LR range test with lrfinder's ``find_lr``
-and one with the ``torch-lr-finder`` package (its own ``range_test`` and ``plot(suggest_lr=True)``, on a copy of
-the same model, same data, same optimizer settings). Reported per method: in-band rate, median regret (in units of
-the band tolerance: 1.0 = the edge of the band) and seed-to-seed spread (max / min suggested LR per task).
+Then, for each task x range-test seed (model init and batch order), lrfinder's ``find_lr`` with its defaults (one
+range test, and a second on the advised range where the first declined: ``retries=1``), the first test alone
+(``retries=0``) and other settings, and one range test with the ``torch-lr-finder`` package (its own
+``range_test`` and ``plot(suggest_lr=True)``, on a copy of the same model, same data, same optimizer settings).
+Reported per method: in-band rate, median regret (in units of the band tolerance: 1.0 = the edge of the band),
+seed-to-seed spread (max / min suggested LR per task) and the cost (mean optimizer steps of range tests per run).
 
 Everything is generated in code and runs on CPU (one thread). Usage, from the repository root::
 
@@ -48,8 +50,10 @@ RANGE_SEEDS = (10, 11, 12, 13, 14)
 RANGE_TEST = dict(start_lr=1e-7, end_lr=10.0, num_iter=100)
 REPEATS = 3  # for the "find_lr(repeats=3)" row
 OTHER_NUM_ITERS = (50, 200, 400)  # extra rows: the default on slower and faster ramps (lrfinder only)
-# a second range test where the first named a range (find_lr(..., retries=1))
-ADVICE_ROW = "lrfinder default, retries=1 (its advice followed once)"
+# find_lr as shipped: retries=1, a second range test where the first declined and named a range (since round 9)
+HEADLINE = "lrfinder default (find_lr's defaults: retries=1)"
+ONE_TEST = "lrfinder default, retries=0 (one range test)"
+RETRIED_NUM_ITERS = (200, 400)  # the num_iter rows also run with retries=1 (the repeats row always does)
 ACC_TOL = 1.0  # accuracy points
 LOSS_TOL = 0.05  # relative
 
@@ -640,7 +644,8 @@ def _load(path: str) -> dict:
 def _save(path: str, obj: dict) -> None:
     current = {t.key() for t in TASKS.values()}
     suffixes = {f"{RANGE_TEST['num_iter']}|r{REPEATS}", f"{RANGE_TEST['num_iter']}|advice",
-                *(f"{k}|long" for k in OTHER_NUM_ITERS)}
+                *(f"{k}|long" for k in OTHER_NUM_ITERS), f"r{REPEATS}|retry",
+                *(f"n{k}|retry" for k in RETRIED_NUM_ITERS)}
     for k in list(obj):  # drop entries of tasks or range-test settings that have since changed
         parts = k.split("|")
         if parts[0] not in current or (len(parts) > 1 and "|".join(parts[2:]) not in suffixes):
@@ -725,12 +730,12 @@ def range_curves(task: Task, seed: int, cache: dict) -> dict:
     model = task.make_model()
     m1, m2 = copy.deepcopy(model), copy.deepcopy(model)
     r = find_lr(m1, _loader(task, seed), task.make_opt(m1.parameters(), RANGE_TEST["start_lr"]), task.criterion(),
-                progress=False, **RANGE_TEST)
+                progress=False, retries=0, **RANGE_TEST)
     out = {"task": task.name, "lrfinder": {"lrs": r.lrs.tolist(), "losses": r.losses.tolist(),
                                            "stop": r.stop_reason}}
     m3 = copy.deepcopy(model)
     r3 = find_lr(m3, _loader(task, seed), task.make_opt(m3.parameters(), RANGE_TEST["start_lr"]), task.criterion(),
-                 progress=False, repeats=REPEATS, **RANGE_TEST)
+                 progress=False, repeats=REPEATS, retries=0, **RANGE_TEST)
     out["lrfinder_repeats"] = {"lrs": r3.lrs.tolist(), "losses": r3.losses.tolist()}
     try:
         from torch_lr_finder import LRFinder
@@ -768,9 +773,34 @@ def other_curve(task: Task, seed: int, cache: dict, num_iter: int) -> dict:
         torch.manual_seed(seed)
         model = task.make_model()
         r = find_lr(model, _loader(task, seed), task.make_opt(model.parameters(), RANGE_TEST["start_lr"]),
-                    task.criterion(), progress=False, **{**RANGE_TEST, "num_iter": num_iter})
+                    task.criterion(), progress=False, retries=0, **{**RANGE_TEST, "num_iter": num_iter})
         cache[key] = {"task": task.name, "lrs": r.lrs.tolist(), "losses": r.losses.tolist()}
     return cache[key]
+
+
+def retried_variant_curve(task: Task, seed: int, first: dict, cache: dict, repeats: int = 1,
+                          num_iter: int = RANGE_TEST["num_iter"]) -> dict:
+    """``find_lr(..., retries=1)`` with ``repeats`` or ``num_iter`` changed, for a run whose first test (``first``,
+    the cached curve of that setting) declined and named a range: the retry's curve; cached."""
+    key = f"{task.key()}|{seed}|{f'r{repeats}' if repeats != 1 else f'n{num_iter}'}|retry"
+    if key not in cache:
+        from lrfinder import find_lr
+
+        torch.manual_seed(seed)
+        model = task.make_model()
+        r = find_lr(model, _loader(task, seed), task.make_opt(model.parameters(), RANGE_TEST["start_lr"]),
+                    task.criterion(), progress=False, retries=1, repeats=repeats,
+                    **{**RANGE_TEST, "num_iter": num_iter})
+        if len(r.attempts) != 1 or not np.allclose(r.attempts[0].losses, first["losses"], equal_nan=True):
+            raise RuntimeError(f"{task.name} seed {seed}: find_lr(retries=1, repeats={repeats}, num_iter={num_iter}) "
+                               "did not start with the cached first test and retry once")
+        cache[key] = {"task": task.name, "lrs": r.lrs.tolist(), "losses": r.losses.tolist()}
+    return cache[key]
+
+
+def _declined_with_range(curve: dict) -> bool:
+    first = _default_suggestion(curve["lrs"], curve["losses"])
+    return first.lr is None and "retry_start_lr" in first.details
 
 
 def advised_curve(task: Task, seed: int, advice: dict, cache: dict) -> dict:
@@ -838,19 +868,24 @@ def summarise(rows: list[dict], methods: list[str]) -> list[dict]:
                 spreads.append(max(lrs) / min(lrs))
         missing = sum(r["lr"][m] is None for r in rows)
         made = [g for r, g in zip(rows, regrets) if r["lr"][m] is not None]
+        steps = [r["steps"][m] for r in rows if "steps" in r]
         out.append(dict(method=m, inband=100 * inband, inband_made=100 * np.mean([g <= 1.0 for g in made]) if made
                         else math.nan, regret=float(np.median(regrets)),
+                        steps=float(np.mean(steps)) if steps else math.nan,
                         spread_med=float(np.median(spreads)) if spreads else math.nan,
                         spread_max=float(np.max(spreads)) if spreads else math.nan, n=len(rows), missing=missing))
     return out
 
 
 def table(summary: list[dict]) -> str:
+    with_steps = not all(math.isnan(s["steps"]) for s in summary)
     lines = ["| method | runs | in band | in band, of runs with a suggestion | median regret (tolerance units) | "
-             "seed spread, median / worst task | no suggestion |", "|---|---|---|---|---|---|---|"]
+             "seed spread, median / worst task | no suggestion |" + (" mean steps per run |" if with_steps else ""),
+             "|---|---|---|---|---|---|---|" + ("---|" if with_steps else "")]
     for s in summary:
         lines.append(f"| {s['method']} | {s['n']} | {s['inband']:.0f}% | {s['inband_made']:.0f}% | {s['regret']:.2f} | "
-                     f"{s['spread_med']:.2f}x / {s['spread_max']:.2f}x | {s['missing']} |")
+                     f"{s['spread_med']:.2f}x / {s['spread_max']:.2f}x | {s['missing']} |"
+                     + (f" {s['steps']:.0f} |" if with_steps else ""))
     return "\n".join(lines)
 
 
@@ -890,9 +925,16 @@ def main(argv=None) -> int:
                 first = _default_suggestion(c["lrs"], c["losses"])
                 if first.lr is None and "retry_start_lr" in first.details:
                     curves[n][s]["advice"] = advised_curve(t, s, first.details, range_cache)
+            for s in seeds:  # the same for the repeats and num_iter rows
+                rep = curves[n][s]["lrfinder_repeats"]
+                if _declined_with_range(rep):
+                    curves[n][s]["repeats_retry"] = retried_variant_curve(t, s, rep, range_cache, repeats=REPEATS)
             if not args.quick:
                 for s in seeds:
                     curves[n][s]["other"] = {k: other_curve(t, s, range_cache, k) for k in OTHER_NUM_ITERS}
+                    curves[n][s]["other_retry"] = {
+                        k: retried_variant_curve(t, s, curves[n][s]["other"][k], range_cache, num_iter=k)
+                        for k in RETRIED_NUM_ITERS if _declined_with_range(curves[n][s]["other"][k])}
             if not args.no_save:
                 _save(SWEEP_CACHE, sweep_cache)
                 _save(RANGE_CACHE, range_cache)
@@ -909,25 +951,38 @@ def main(argv=None) -> int:
     if args.explore:
         explore(names, truths, curves, seeds)
         return 0
-    basic = ["lrfinder default", "lrfinder steepest", "lrfinder valley", "lrfinder minimum"]
-    repeats_row = f"lrfinder default, repeats={REPEATS}"
-    other_rows = {k: f"lrfinder default, num_iter={k}" for k in OTHER_NUM_ITERS}
-    methods = [basic[0], ADVICE_ROW, *basic[1:], repeats_row, *([] if args.quick else other_rows.values()),
-               "torch-lr-finder"]
+    basic = [ONE_TEST, "lrfinder steepest", "lrfinder valley", "lrfinder minimum"]
+    repeats_rows = [f"lrfinder default, repeats={REPEATS}, retries={k}" for k in (0, 1)]
+    other_rows = {(k, r): f"lrfinder default, num_iter={k}, retries={r}" for k in OTHER_NUM_ITERS
+                  for r in ((0, 1) if k in RETRIED_NUM_ITERS else (0,))}
+    methods = [HEADLINE, *basic, *repeats_rows, *([] if args.quick else other_rows.values()), "torch-lr-finder"]
     rows = []
     for n in names:
         for s in seeds:
             c = curves[n][s]
             lrs = dict(zip(basic, lrfinder_methods(c["lrfinder"]["lrs"], c["lrfinder"]["losses"]).values()))
+            steps = dict.fromkeys(basic, len(c["lrfinder"]["losses"]))
             adv = c.get("advice")
-            lrs[ADVICE_ROW] = (lrs[basic[0]] if adv is None else
-                               lrfinder_methods(adv["lrs"], adv["losses"])["default"])
-            rep = c["lrfinder_repeats"]
-            lrs[repeats_row] = lrfinder_methods(rep["lrs"], rep["losses"])["default"]
+            lrs[HEADLINE] = lrs[ONE_TEST] if adv is None else _default_suggestion(adv["lrs"], adv["losses"]).lr
+            steps[HEADLINE] = steps[ONE_TEST] + (0 if adv is None else len(adv["losses"]))
+            rep, rep_retry = c["lrfinder_repeats"], c.get("repeats_retry")
+            lrs[repeats_rows[0]] = _default_suggestion(rep["lrs"], rep["losses"]).lr
+            steps[repeats_rows[0]] = REPEATS * len(rep["losses"])
+            lrs[repeats_rows[1]] = (lrs[repeats_rows[0]] if rep_retry is None else
+                                    _default_suggestion(rep_retry["lrs"], rep_retry["losses"]).lr)
+            steps[repeats_rows[1]] = steps[repeats_rows[0]] + REPEATS * len((rep_retry or {"losses": []})["losses"])
             for k, curve in c.get("other", {}).items():
-                lrs[other_rows[k]] = lrfinder_methods(curve["lrs"], curve["losses"])["default"]
-            lrs["torch-lr-finder"] = c["torch_lr_finder"]["suggestion"] if c["torch_lr_finder"] else None
-            rows.append(dict(task=n, seed=s, group=TASKS[n].group, lr=lrs,
+                lrs[other_rows[k, 0]] = _default_suggestion(curve["lrs"], curve["losses"]).lr
+                steps[other_rows[k, 0]] = len(curve["losses"])
+                if (k, 1) in other_rows:
+                    retry = c["other_retry"].get(k)
+                    lrs[other_rows[k, 1]] = (lrs[other_rows[k, 0]] if retry is None else
+                                             _default_suggestion(retry["lrs"], retry["losses"]).lr)
+                    steps[other_rows[k, 1]] = steps[other_rows[k, 0]] + len((retry or {"losses": []})["losses"])
+            tlf = c["torch_lr_finder"]
+            lrs["torch-lr-finder"] = tlf["suggestion"] if tlf else None
+            steps["torch-lr-finder"] = len(tlf["losses"]) if tlf else 0
+            rows.append(dict(task=n, seed=s, group=TASKS[n].group, lr=lrs, steps=steps,
                              regret={m: truths[n].regret(v) for m, v in lrs.items()}))
     print(f"## Suggestion quality: {len(names)} tasks x {len(seeds)} range-test seeds\n")
     print("### Ground truth (sweep)\n")
@@ -937,12 +992,11 @@ def main(argv=None) -> int:
     for n in names:
         t, tr = TASKS[n], truths[n]
         score = f"{tr.best:.1f}% acc" if t.kind == "cls" else f"MSE {tr.best:.3f}"
-        med = {m: _gmedian([r["lr"][m] for r in rows if r["task"] == n]) for m in ("lrfinder default",
-                                                                                    "torch-lr-finder")}
+        med = {m: _gmedian([r["lr"][m] for r in rows if r["task"] == n]) for m in (HEADLINE, "torch-lr-finder")}
         fmt = {m: "-" if v is None else f"{v:.2g}" for m, v in med.items()}
         print(f"| {n} | {t.opt_desc} | {t.group} | {tr.best_lr:.2g} | {score} | "
-              f"{tr.band()[0]:.2g} .. {tr.band()[1]:.2g} | {fmt['lrfinder default']} | {fmt['torch-lr-finder']} |")
-    print_truth_check(names, sweep_cache, rows, methods=["lrfinder default", ADVICE_ROW, "torch-lr-finder"])
+              f"{tr.band()[0]:.2g} .. {tr.band()[1]:.2g} | {fmt[HEADLINE]} | {fmt['torch-lr-finder']} |")
+    print_truth_check(names, sweep_cache, rows, methods=[HEADLINE, ONE_TEST, "torch-lr-finder"])
     if not args.quick:
         print_ramp_table(names, curves, truths, seeds)
     for title, subset in (("All tasks", rows),

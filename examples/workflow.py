@@ -139,9 +139,9 @@ def main(argv=None) -> int:
 
     print("\n== 3. LR range test ==")
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    # retries=1: if the test gives no LR but its reason names a range, run that one too (costs nothing otherwise)
+    # if the test gives no LR but its reason names a range, find_lr runs that one too (retries=1, the default)
     result = find_lr(model, loader, opt, start_lr=1e-5, end_lr=10.0, num_iter=60 if args.quick else 150,
-                     retries=1, progress=False)
+                     progress=False)
     print(result.summary())
     result.to_json(os.path.join(args.out, "range_test.json"))
     save_figure(result.plot(title="range test: spirals MLP, SGD momentum 0.9"),
