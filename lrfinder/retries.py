@@ -76,7 +76,7 @@ def retry_range_test(run: Callable[..., RangeTestResult], kwargs: Mapping[str, A
     earlier: list[RangeTestResult] = []
     notes: list[str] = []
     tried = {ramp}
-    exhausted = False
+    not_run = False
     for attempt in range(1, int(retries) + 1):
         advice = _advice(suggestion, ramp)
         if advice is None or advice in tried:
@@ -94,7 +94,7 @@ def retry_range_test(run: Callable[..., RangeTestResult], kwargs: Mapping[str, A
                      "after the earlier test): check them before running find_lr on that range")
             notes.append(f"retry {attempt} on lr {advice[0]:.2g}..{advice[1]:.2g} in {advice[2]} steps, advised "
                          f"because {why}, did not run: {cause}; the earlier test is returned")
-            exhausted = True
+            not_run = True
             break
         except BaseException as exc:
             partial = getattr(exc, "partial_result", None)
@@ -106,7 +106,7 @@ def retry_range_test(run: Callable[..., RangeTestResult], kwargs: Mapping[str, A
         earlier.append(result)
         result, ramp = retried, advice
         suggestion = result.suggestion
-    if not earlier and not exhausted:
+    if not earlier and not not_run:
         return result
     still = _advice(suggestion, ramp)
     if earlier and still is not None and "retry_end_lr" in suggestion.details:  # flat, then rose: learned nothing
