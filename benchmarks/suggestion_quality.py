@@ -997,6 +997,7 @@ def main(argv=None) -> int:
         print(f"| {n} | {t.opt_desc} | {t.group} | {tr.best_lr:.2g} | {score} | "
               f"{tr.band()[0]:.2g} .. {tr.band()[1]:.2g} | {fmt[HEADLINE]} | {fmt['torch-lr-finder']} |")
     print_truth_check(names, sweep_cache, rows, methods=[HEADLINE, ONE_TEST, "torch-lr-finder"])
+    print_sweep_costs(names, sweep_cache, rows, method=HEADLINE)
     if not args.quick:
         print_ramp_table(names, curves, truths, seeds)
     for title, subset in (("All tasks", rows),
@@ -1020,6 +1021,65 @@ def main(argv=None) -> int:
             print(table(summarise(subset, methods)))
     print(f"\n(elapsed {time.perf_counter() - t0:.0f}s)", file=sys.stderr)
     return 0
+
+
+def _per_seed_scores(task: Task, sweep_cache: dict) -> np.ndarray:
+    """The cached sweep's score of every (grid LR, seed): shape (LRs, seeds)."""
+    entry = sweep_cache[task.key()]["scores"]
+    return np.array([[entry[f"{lr:.6g}"][str(s)] for s in SWEEP_SEEDS] for lr in task.sweep_lrs])
+
+
+def sweep_choices(task: Task, per_seed: np.ndarray, suggestion: float | None, seeds: list[int],
+                  points: int | None) -> float | None:
+    """The LR a constant-LR sweep picks (best mean score over ``seeds``): over the ``points`` grid LRs centred on the
+    grid LR nearest ``suggestion`` (``None``: none when there is no suggestion), or over the whole grid
+    (``points=None``)."""
+    grid = np.array(task.sweep_lrs)
+    if points is None:
+        idx = list(range(len(grid)))
+    elif suggestion is None:
+        return None
+    else:
+        centre = int(np.argmin(np.abs(np.log10(grid) - math.log10(suggestion))))
+        idx = [i for i in range(centre - points // 2, centre + points // 2 + 1) if 0 <= i < len(grid)]
+    mean = per_seed[idx][:, seeds].mean(axis=1)
+    return float(grid[idx][int(np.argmax(mean) if task.kind == "cls" else np.argmin(mean))])
+
+
+def print_sweep_costs(names: list[str], sweep_cache: dict, rows: list[dict], method: str) -> None:
+    """What choosing the LR by training costs and buys, from the cached sweep (no new training): a short sweep of
+    a few grid LRs around ``method``'s suggestion, and the whole grid, with 1 to 6 seeds of one half of the sweep,
+    each scored against the good band of the other half (both directions)."""
+    half = len(SWEEP_SEEDS) // 2
+    halves = (list(SWEEP_SEEDS[:half]), list(SWEEP_SEEDS[half:]))
+    settings = [("the suggestion alone", 0, 0)] + [(f"{p} grid LRs around the suggestion", p, k)
+                                                    for p in (3, 5, 7) for k in (1, 3)]
+    settings += [(f"the whole grid ({len(TASKS[names[0]].sweep_lrs)} LRs)", None, k) for k in (1, 2, 3, half)]
+    hits: dict[tuple, list[bool]] = {st: [] for st in settings}
+    for n in names:
+        task = TASKS[n]
+        per_seed = _per_seed_scores(task, sweep_cache)
+        truth = [Truth(np.array(task.sweep_lrs), per_seed[:, h].mean(axis=1), task.kind) for h in halves]
+        for r in (r for r in rows if r["task"] == n):
+            lr = r["lr"][method]
+            for pick, score in ((0, 1), (1, 0)):
+                for st in settings:
+                    _, points, k = st
+                    seeds = [halves[pick][(r["seed"] + i) % half] for i in range(k)]
+                    chosen = lr if k == 0 else sweep_choices(task, per_seed, lr, seeds, points)
+                    hits[st].append(truth[score].regret(chosen) <= 1.0)
+    print("\n### Choosing the LR by training: short sweeps around the suggestion, and whole sweeps with fewer seeds\n")
+    print(f"From the cached sweep, no new training. For each run and each half of the sweep seeds, a constant-LR sweep "
+          f"with 1 to {half} seeds of that half picks the grid LR with the best mean score (around the suggestion of "
+          f"*{method}*: the nearest grid LR and its neighbours, 0.33 decades apart; no suggestion: no LR), scored "
+          f"against the good band of the other half ({len(rows) * 2} comparisons). Cost: training runs of the "
+          "task's budget (300 steps each).\n")
+    print("| LR chosen by | seeds | training runs | in band |")
+    print("|---|---|---|---|")
+    for st in settings:
+        label, points, k = st
+        runs = 0 if k == 0 else k * (points or len(TASKS[names[0]].sweep_lrs))
+        print(f"| {label} | {k or '-'} | {runs} | {100 * np.mean(hits[st]):.0f}% |")
 
 
 def print_truth_check(names: list[str], sweep_cache: dict, rows: list[dict], methods: list[str]) -> None:
