@@ -604,9 +604,8 @@ TASKS: dict[str, Task] = {
              _grid(-5, 0, 16), group="I"),
         Task("gru_recall_adam", "cls", lambda: _recall_data(seed=561), lambda: _SeqClassifier("gru", 5, 24, 5),
              lambda p, lr: torch.optim.Adam(p, lr=lr), "Adam", _grid(-5, 0, 16), group="I"),
-        Task("regression_friedman_adam", "reg", lambda: _friedman_data(seed=571),
-             lambda: nn.Sequential(nn.Linear(10, 64), nn.Tanh(), nn.Linear(64, 1)),
-             lambda p, lr: torch.optim.Adam(p, lr=lr), "Adam", _grid(-5, 0, 16), group="I"),
+        # (an eighth candidate, regression_friedman_adam, Friedman data seed 571, tanh MLP 10-64-1 with Adam, was
+        # dropped: its first test gave an LR in 5 of 5 seeds)
     ]
 }
 
