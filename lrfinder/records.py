@@ -233,11 +233,15 @@ class RangeTestResult(JsonRecord):
 
         return smooth(self.curve, method=method or DEFAULT_SMOOTHER, lrs=self.lrs, **kwargs)
 
-    def suggest(self, method: str = "default") -> Suggestion:
-        """The suggestion of the suggester registered as ``method``."""
+    def suggest(self, method: str = "default", **kwargs: Any) -> Suggestion:
+        """The suggestion of the suggester registered as ``method`` (``kwargs`` go to it). For ``"default"`` on a
+        test run because the one before it learned nothing (``config["after_no_fall"]``, set by
+        ``find_lr(..., retries=n)``), ``after_no_fall=True`` unless given."""
         from .suggesters import suggest
 
-        return suggest(self.lrs, self.curve, method=method)
+        if method == "default" and self.config.get("after_no_fall") is True:
+            kwargs.setdefault("after_no_fall", True)
+        return suggest(self.lrs, self.curve, method=method, **kwargs)
 
     @property
     def suggestion(self) -> Suggestion:

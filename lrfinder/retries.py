@@ -101,6 +101,8 @@ def retry_range_test(run: Callable[..., RangeTestResult], kwargs: Mapping[str, A
             if isinstance(partial, RangeTestResult):
                 exc.partial_result = replace(partial, attempts=(*earlier, result))  # type: ignore[attr-defined]
             raise
+        if "retry_end_lr" in suggestion.details:  # flat, then rose: the model learned nothing in the earlier test
+            retried = replace(retried, config={**dict(retried.config), "after_no_fall": True})
         notes.append(f"retry {attempt}: {why}; ran again on lr {advice[0]:.2g}..{advice[1]:.2g} in {advice[2]} "
                      "steps, as advised (the earlier test is kept in attempts)")
         earlier.append(result)

@@ -84,6 +84,12 @@ FLOOR_FRACTION = 0.1
 #: the retry's suggestion landed in the good band 15 times with 3x (186 steps after a classic ramp), 8 with 100 steps.
 RETRY_SPEEDUP = 3.0
 RETRY_DECADES = 5.0
+#: A range test run because the one before it learned nothing (its loss stayed flat, then rose) gets a suggestion
+#: this many times higher (``default(..., after_no_fall=True)``): such a model learns only close to where it turns
+#: unstable. Chosen on the retried tests of the benchmark's groups dev to H (14 of 33 in the good band with 1x, 19
+#: with 1.5x) with the rule fixed in advance to keep it only if it did better on a fresh group I of such tasks
+#: (there: 14 of 21 against 12; docs/benchmarks.md, round 10).
+AFTER_NO_FALL_FACTOR = 1.5
 #: Evidence that the loss fell: the median of the first losses must exceed the median of the (clipped) losses
 #: around the minimum by this many standard errors (per-step noise from successive differences).
 FALL_Z = 3.0
@@ -463,7 +469,7 @@ def default_factor(steps_per_decade: float) -> float:
     return DEFAULT_FACTOR * (REFERENCE_STEPS_PER_DECADE / spd) ** RAMP_EXPONENT
 
 
-def _default(c: _Curve) -> Suggestion:
+def _default(c: _Curve, after_no_fall: bool = False) -> Suggestion:
     if c.problem is not None:
         return _no_lr("default", c.problem, c.retry)
     if c.still_falling:
@@ -475,7 +481,7 @@ def _default(c: _Curve) -> Suggestion:
     edge = 10 ** ((c.u[c.i_min] + c.u[hi]) / 2)
     i_edge = c.nearest(edge)
     spd = _steps_per_decade(c.u, max(0, i_edge - 2), min(c.u.size - 1, i_edge + 2))  # two steps either side
-    factor = default_factor(spd)
+    factor = default_factor(spd) / (AFTER_NO_FALL_FACTOR if after_no_fall else 1.0)
     lr = edge / factor
     if lr < c.lrs[0]:
         return _no_lr("default", f"the loss stops improving around lr={_g(edge)}, less than {factor:.3g}x "
@@ -488,9 +494,12 @@ def _default(c: _Curve) -> Suggestion:
               f"1/{factor:.3g} of where the loss stops improving (lr={_g(edge)}: midway in log-LR between the "
               f"loss minimum at lr={_g(c.lr_min)} and the top of the loss floor at lr={_g(c.lrs[hi])}, where the loss "
               f"rises beyond {FLOOR_FRACTION:.0%} of its total drop {c.drop:.3g} above the minimum; the divisor is "
-              f"{DEFAULT_FACTOR:g} for {REFERENCE_STEPS_PER_DECADE:.3g} LR steps per decade, here {spd:.3g})",
+              f"{DEFAULT_FACTOR:g} for {REFERENCE_STEPS_PER_DECADE:.3g} LR steps per decade, here {spd:.3g}"
+              + (f", and {AFTER_NO_FALL_FACTOR:g}x smaller because the test before this one learned nothing: such a "
+                 "model learns only close to where it turns unstable" if after_no_fall else "") + ")",
               edge_lr=float(edge), floor_low=float(c.lrs[lo]), floor_high=float(c.lrs[hi]), factor=factor,
-              steps_per_decade=spd, **({"minimum_lr": mn.lr} if mn.ok else {}))
+              steps_per_decade=spd, **({"after_no_fall_factor": AFTER_NO_FALL_FACTOR} if after_no_fall else {}),
+              **({"minimum_lr": mn.lr} if mn.ok else {}))
     lo_spd, hi_spd = CALIBRATED_STEPS_PER_DECADE
     if not lo_spd <= spd <= hi_spd:
         s = replace(s, caveats=(*s.caveats, (
@@ -549,7 +558,7 @@ def minimum(lrs: np.ndarray, losses: np.ndarray, *, smoother: str = DEFAULT_SMOO
 
 @register_suggester("default")
 def default(lrs: np.ndarray, losses: np.ndarray, *, smoother: str = DEFAULT_SMOOTHER,
-            window: int | None = None) -> Suggestion:
+            window: int | None = None, after_no_fall: bool = False) -> Suggestion:
     """lrfinder's default suggestion: about 1/16 (1.2 decades below) of the LR where the loss stops improving.
 
     That LR (the *edge*) is the geometric mean of two estimates of it: the LR at the smoothed loss minimum and the
@@ -563,7 +572,9 @@ def default(lrs: np.ndarray, losses: np.ndarray, *, smoother: str = DEFAULT_SMOO
     with ``1 / sqrt(steps per decade)`` (:func:`default_factor`: 8 for 400 steps over 8 decades). The interval is
     both estimates of the edge divided by the divisor, widened to at least 1.6x either side of the suggestion (how
     much one range test moves with the batch order); the evidence also quotes what the plain argmin rule
-    (``minimum``) suggests.
+    (``minimum``) suggests. ``after_no_fall=True`` is for a range test run because the one before it learned nothing
+    (``find_lr(..., retries=1)`` sets it for its retry): the divisor is ``AFTER_NO_FALL_FACTOR`` (1.5) times
+    smaller.
 
     Examples:
       >>> import numpy as np
@@ -577,8 +588,12 @@ def default(lrs: np.ndarray, losses: np.ndarray, *, smoother: str = DEFAULT_SMOO
       >>> s = default(lrs, parabola(lrs))
       >>> f"{s.details['edge_lr']:.2g}", round(s.details["factor"], 2), f"{s.lr:.2g}"
       ('0.061', 7.97, '0.0076')
+      >>> f"{default(lrs, parabola(lrs), after_no_fall=True).lr:.2g}"   # a retry after a test that learned nothing
+      '0.011'
     """
-    return _default(_analyse(lrs, losses, smoother, window))
+    if not isinstance(after_no_fall, bool):
+        raise TypeError(f"after_no_fall must be True or False, got after_no_fall={after_no_fall!r}")
+    return _default(_analyse(lrs, losses, smoother, window), after_no_fall)
 
 
 def cyclic_bounds(lrs: Sequence[float] | np.ndarray, losses: Sequence[float] | np.ndarray, *,

@@ -48,7 +48,7 @@ def test_one_retry_is_the_range_test_the_advice_names():
     np.testing.assert_array_equal(out.lrs, by_hand.lrs)
     np.testing.assert_array_equal(out.losses, by_hand.losses)
     assert (out.config["start_lr"], out.config["end_lr"], out.config["num_iter"]) == (start, end, steps)
-    assert out.config["retries"] == 1
+    assert out.config["retries"] == 1 and out.config["after_no_fall"] is True  # the first test learned nothing
     assert out.notes[0].startswith("retry 1: the range test on lr 1e-07..10 in 100 steps gave no LR")
     assert "retry 1:" in out.summary() and "tip:" not in out.summary()
 

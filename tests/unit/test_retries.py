@@ -10,6 +10,7 @@ from hypothesis import given, settings
 
 from lrfinder.records import RangeTestResult
 from lrfinder.retries import advised_range, retry_range_test
+from lrfinder.suggesters import default
 from tests.unit.test_suggest import curves
 
 DECADE_STEPS = 99 / 8  # the classic ramp: 100 LRs over 1e-7..10
@@ -101,6 +102,21 @@ def test_a_retry_runs_on_the_advised_range_and_keeps_the_first_test():
     assert not any("lr_sweep" in n for n in out.notes)  # the retry gave an LR
 
 
+def test_a_retry_after_a_test_that_learned_nothing_suggests_1_5x_higher():
+    out = retry_range_test(FakeEngine(flat_then_rise, parabola), KWARGS, retries=1)
+    assert out.config["after_no_fall"] is True
+    plain = default(out.lrs, out.losses)  # the same curve, read as a first test
+    assert out.suggestion.lr == pytest.approx(1.5 * plain.lr)
+    assert out.suggestion.details["factor"] == pytest.approx(plain.details["factor"] / 1.5)
+    assert out.suggestion.details["after_no_fall_factor"] == 1.5
+    assert "1.5x smaller because the test before this one learned nothing" in out.suggestion.evidence
+    assert out.suggest("default").lr == out.suggestion.lr  # the plot and `lrfinder suggest` read it so too
+    assert out.suggest("default", after_no_fall=False).lr == plain.lr
+    back = RangeTestResult.from_json_str(out.to_json_str())
+    assert back.suggestion.lr == out.suggestion.lr
+    assert "after_no_fall_factor" not in plain.details and "after_no_fall" not in out.attempts[0].config
+
+
 def test_retries_follow_the_advice_each_time_up_to_the_limit():
     engine = FakeEngine(lambda a, b, n: flat_then_rise(a, b, n, rise_at=b / 10))  # always declines, a new range
     out = retry_range_test(engine, KWARGS, retries=2)
@@ -129,6 +145,7 @@ def test_a_range_that_starts_too_high_is_retried_lower_without_the_sweep_advice(
     assert [c["start_lr"] for c in engine.calls] == [1e-7, 1e-10]
     assert [(c["end_lr"], c["num_iter"]) for c in engine.calls] == [(10.0, 100)] * 2
     assert len(out.notes) == 1 and "lower start_lr" in out.suggestion.reason  # its own reason says what to do
+    assert "after_no_fall" not in out.config  # the first test did learn (it rose): no 1.5x for its retry
 
 
 def test_retries_stop_when_the_advice_repeats_a_range_already_tried():

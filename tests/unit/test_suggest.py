@@ -69,6 +69,22 @@ def test_parabola_default():
     assert "0.7 decades below the loss minimum (1) at lr=0.01; from here to it the loss falls 0.7 per decade" in s.evidence
 
 
+def test_parabola_default_after_a_test_that_learned_nothing():
+    # The same parabola as above, read as a retry after a test whose loss stayed flat: the divisor is 17.80 / 1.5 =
+    # 11.87, so the suggestion is 10**-1.4 / 11.87 = 0.00336 and the interval runs from 1e-2 / 11.87 to
+    # 10**-0.8 / 11.87; the edge, the floor and the minimum rule are those of the plain reading.
+    factor = 16 * math.sqrt(12.375 / 10) / 1.5
+    s = default(LRS, PARABOLA, after_no_fall=True)
+    assert close(s.details["factor"], factor) and s.details["after_no_fall_factor"] == 1.5
+    assert close(s.lr, 10**-1.4 / factor) and close(s.details["edge_lr"], 10**-1.4)
+    assert close(s.interval[0], 1e-2 / factor) and close(s.interval[1], 10**-0.8 / factor)
+    assert "1/11.9 of where the loss stops improving" in s.evidence
+    assert "here 10, and 1.5x smaller because the test before this one learned nothing" in s.evidence
+    for bad in (1, "yes", None):
+        with pytest.raises(TypeError, match="after_no_fall must be True or False, got after_no_fall="):
+            default(LRS, PARABOLA, after_no_fall=bad)
+
+
 def test_default_factor_by_hand():
     assert default_factor(99 / 8) == pytest.approx(16.0)  # the classic ramp: 100 steps over 8 decades
     assert default_factor(4 * 99 / 8) == pytest.approx(8.0)  # 4x the steps per decade: half the divisor
