@@ -856,10 +856,17 @@ def advised_curve(task: Task, seed: int, advice: dict, cache: dict) -> dict:
 
 
 # -- methods under test ---------------------------------------------------------------------------------------------
-def _default_suggestion(lrs, losses):
+def _default_suggestion(lrs, losses, after_no_fall: bool = False):
     from lrfinder.suggesters import default
 
-    return default(np.asarray(lrs), np.asarray(losses, dtype=float))
+    return default(np.asarray(lrs), np.asarray(losses, dtype=float), after_no_fall=after_no_fall)
+
+
+def _retried_lr(first: dict, retry: dict) -> float | None:
+    """The default suggestion of ``retry``, the test ``find_lr(..., retries=1)`` ran after ``first`` declined, read
+    as find_lr reads it (1.5x higher where the first test learned nothing: flat, then rose)."""
+    learned_nothing = "retry_end_lr" in _default_suggestion(first["lrs"], first["losses"]).details
+    return _default_suggestion(retry["lrs"], retry["losses"], after_no_fall=learned_nothing).lr
 
 
 def lrfinder_methods(lrs, losses, smoother: str | None = None) -> dict[str, float | None]:
@@ -910,8 +917,10 @@ def table(summary: list[dict]) -> str:
              "seed spread, median / worst task | no suggestion |" + (" mean steps per run |" if with_steps else ""),
              "|---|---|---|---|---|---|---|" + ("---|" if with_steps else "")]
     for s in summary:
-        lines.append(f"| {s['method']} | {s['n']} | {s['inband']:.0f}% | {s['inband_made']:.0f}% | {s['regret']:.2f} | "
-                     f"{s['spread_med']:.2f}x / {s['spread_max']:.2f}x | {s['missing']} |"
+        spread = "-" if math.isnan(s["spread_med"]) else f"{s['spread_med']:.2f}x / {s['spread_max']:.2f}x"
+        made = "-" if math.isnan(s["inband_made"]) else f"{s['inband_made']:.0f}%"
+        lines.append(f"| {s['method']} | {s['n']} | {s['inband']:.0f}% | {made} | {s['regret']:.2f} | {spread} | "
+                     f"{s['missing']} |"
                      + (f" {s['steps']:.0f} |" if with_steps else ""))
     return "\n".join(lines)
 
@@ -990,21 +999,19 @@ def main(argv=None) -> int:
             lrs = dict(zip(basic, lrfinder_methods(c["lrfinder"]["lrs"], c["lrfinder"]["losses"]).values()))
             steps = dict.fromkeys(basic, len(c["lrfinder"]["losses"]))
             adv = c.get("advice")
-            lrs[HEADLINE] = lrs[ONE_TEST] if adv is None else _default_suggestion(adv["lrs"], adv["losses"]).lr
+            lrs[HEADLINE] = lrs[ONE_TEST] if adv is None else _retried_lr(c["lrfinder"], adv)
             steps[HEADLINE] = steps[ONE_TEST] + (0 if adv is None else len(adv["losses"]))
             rep, rep_retry = c["lrfinder_repeats"], c.get("repeats_retry")
             lrs[repeats_rows[0]] = _default_suggestion(rep["lrs"], rep["losses"]).lr
             steps[repeats_rows[0]] = REPEATS * len(rep["losses"])
-            lrs[repeats_rows[1]] = (lrs[repeats_rows[0]] if rep_retry is None else
-                                    _default_suggestion(rep_retry["lrs"], rep_retry["losses"]).lr)
+            lrs[repeats_rows[1]] = lrs[repeats_rows[0]] if rep_retry is None else _retried_lr(rep, rep_retry)
             steps[repeats_rows[1]] = steps[repeats_rows[0]] + REPEATS * len((rep_retry or {"losses": []})["losses"])
             for k, curve in c.get("other", {}).items():
                 lrs[other_rows[k, 0]] = _default_suggestion(curve["lrs"], curve["losses"]).lr
                 steps[other_rows[k, 0]] = len(curve["losses"])
                 if (k, 1) in other_rows:
                     retry = c["other_retry"].get(k)
-                    lrs[other_rows[k, 1]] = (lrs[other_rows[k, 0]] if retry is None else
-                                             _default_suggestion(retry["lrs"], retry["losses"]).lr)
+                    lrs[other_rows[k, 1]] = lrs[other_rows[k, 0]] if retry is None else _retried_lr(curve, retry)
                     steps[other_rows[k, 1]] = steps[other_rows[k, 0]] + len((retry or {"losses": []})["losses"])
             tlf = c["torch_lr_finder"]
             lrs["torch-lr-finder"] = tlf["suggestion"] if tlf else None
@@ -1028,6 +1035,10 @@ def main(argv=None) -> int:
     if not args.quick:
         print_ramp_table(names, curves, truths, seeds)
     for title, subset in (("All tasks", rows),
+                          ("Groups dev to H (the tasks of rounds 1 to 9, without group I's selected ones)",
+                           [r for r in rows if r["group"] != "I"]),
+                          ("Group I only (written before round 10, kept by its first tests alone, scored once)",
+                           [r for r in rows if r["group"] == "I"]),
                           ("Group H only (written before round 7, scored once after it)",
                            [r for r in rows if r["group"] == "H"]),
                           ("Group G only (written before round 6, scored once after it)",
