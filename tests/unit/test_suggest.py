@@ -393,8 +393,8 @@ def curves(draw):
 @given(curves())
 def test_any_curve_gives_an_lr_in_range_or_a_reason(curve):
     lrs, losses = curve
-    for name, fn in SUGGESTERS.items():
-        s = fn(lrs, losses)
+    retried = ("default, after_no_fall", default(lrs, losses, after_no_fall=True))
+    for name, s in [*((name, fn(lrs, losses)) for name, fn in SUGGESTERS.items()), retried]:
         if s.lr is None:
             assert s.reason, name
         else:
