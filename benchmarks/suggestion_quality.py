@@ -749,8 +749,10 @@ def _loader(task: Task, seed: int) -> torch.utils.data.DataLoader:
 def range_curves(task: Task, seed: int, cache: dict) -> dict:
     """lrfinder's and torch-lr-finder's range tests on the same initial model; cached."""
     key = f"{task.key()}|{seed}|{RANGE_TEST['num_iter']}|r{REPEATS}"
-    if key in cache:
-        return cache[key]
+    own = ("task", "lrfinder", "lrfinder_repeats", "torch_lr_finder")
+    if key in cache:  # earlier versions stored the caller's additions in the entry too: keep only its own keys
+        cache[key] = {k: v for k, v in cache[key].items() if k in own}
+        return dict(cache[key])  # a copy: the caller adds the other curves of this run to it
     from lrfinder import find_lr
 
     torch.manual_seed(seed)
@@ -788,7 +790,7 @@ def range_curves(task: Task, seed: int, cache: dict) -> dict:
             finder.reset()
         out["torch_lr_finder"] = {"lrs": finder.history["lr"], "losses": finder.history["loss"], "suggestion": lr}
     cache[key] = out
-    return out
+    return dict(out)
 
 
 def other_curve(task: Task, seed: int, cache: dict, num_iter: int) -> dict:
