@@ -867,8 +867,10 @@ def _default_suggestion(lrs, losses, after_no_fall: bool = False):
 def _retried_lr(first: dict, retry: dict) -> float | None:
     """The default suggestion of ``retry``, the test ``find_lr(..., retries=1)`` ran after ``first`` declined, read
     as find_lr reads it (1.5x higher where the first test learned nothing: flat, then rose)."""
-    learned_nothing = "retry_end_lr" in _default_suggestion(first["lrs"], first["losses"]).details
-    return _default_suggestion(retry["lrs"], retry["losses"], after_no_fall=learned_nothing).lr
+    from lrfinder.retries import learned_nothing
+
+    first_s = _default_suggestion(first["lrs"], first["losses"])
+    return _default_suggestion(retry["lrs"], retry["losses"], after_no_fall=learned_nothing(first_s)).lr
 
 
 def lrfinder_methods(lrs, losses, smoother: str | None = None) -> dict[str, float | None]:
@@ -960,9 +962,9 @@ def main(argv=None) -> int:
             curves[n] = {s: range_curves(t, s, range_cache) for s in seeds}
             for s in seeds:  # where the default declines and names a range, the user's second try
                 c = curves[n][s]["lrfinder"]
-                first = _default_suggestion(c["lrs"], c["losses"])
-                if first.lr is None and "retry_start_lr" in first.details:
-                    curves[n][s]["advice"] = advised_curve(t, s, first.details, range_cache)
+                if _declined_with_range(c):
+                    curves[n][s]["advice"] = advised_curve(t, s, _default_suggestion(c["lrs"], c["losses"]).details,
+                                                           range_cache)
             for s in seeds:  # the same for the repeats and num_iter rows
                 rep = curves[n][s]["lrfinder_repeats"]
                 if _declined_with_range(rep):

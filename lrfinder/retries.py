@@ -15,9 +15,10 @@ A retry after a test whose loss stayed flat and then rose is marked ``config["af
 suggestion is read with ``after_no_fall=True`` (1.5x higher: such a model learns only close to where it turns
 unstable). ``retries=1`` is ``find_lr``'s default: in the suggestion benchmark (docs/benchmarks.md) one retry raised
 the runs landing in the good band from 52% to 64%, at 142 range-test steps per run on average instead of 95 (it
-costs one more range test, and only where the first one declined); ``retries=0`` runs exactly one test. More retries added
-nothing there: the runs still declined after one retry were declined after three. A retry that cannot start (a
-one-shot iterator the first test used up, a loss not finite at its first step) ends the retries with a note.
+costs one more range test, and only where the first one declined); ``retries=0`` runs exactly one test. More
+retries added nothing there: the runs still declined after one retry were declined after three. A retry that
+cannot start (a one-shot iterator the first test used up, a loss not finite at its first step) ends the retries
+with a note.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from typing import Any
 
 from .records import RangeTestResult, Suggestion
 
-__all__ = ["advised_range", "retry_range_test"]
+__all__ = ["advised_range", "learned_nothing", "retry_range_test"]
 
 
 def advised_range(result: RangeTestResult, start_lr: float, end_lr: float, num_iter: int
@@ -48,6 +49,12 @@ def advised_range(result: RangeTestResult, start_lr: float, end_lr: float, num_i
       (1e-10, 10.0, 100)
     """
     return _advice(result.suggestion, (float(start_lr), float(end_lr), int(num_iter)))
+
+
+def learned_nothing(s: Suggestion) -> bool:
+    """Whether a declined suggestion says the loss stayed flat and then rose (the only reason that advises an
+    ``end_lr`` too): the model learned nothing in that range test."""
+    return s.lr is None and "retry_end_lr" in s.details
 
 
 def _advice(s: Suggestion, ramp: tuple[float, float, int]) -> tuple[float, float, int] | None:
@@ -78,7 +85,6 @@ def retry_range_test(run: Callable[..., RangeTestResult], kwargs: Mapping[str, A
     earlier: list[RangeTestResult] = []
     notes: list[str] = []
     tried = {ramp}
-    not_run = False
     for attempt in range(1, int(retries) + 1):
         advice = _advice(suggestion, ramp)
         if advice is None or advice in tried:
@@ -96,24 +102,23 @@ def retry_range_test(run: Callable[..., RangeTestResult], kwargs: Mapping[str, A
                      "after the earlier test): check them before running find_lr on that range")
             notes.append(f"retry {attempt} on lr {advice[0]:.2g}..{advice[1]:.2g} in {advice[2]} steps, advised "
                          f"because {why}, did not run: {cause}; the earlier test is returned")
-            not_run = True
             break
         except BaseException as exc:
             partial = getattr(exc, "partial_result", None)
             if isinstance(partial, RangeTestResult):
                 exc.partial_result = replace(partial, attempts=(*earlier, result))  # type: ignore[attr-defined]
             raise
-        if "retry_end_lr" in suggestion.details:  # flat, then rose: the model learned nothing in the earlier test
+        if learned_nothing(suggestion):  # the retry's suggestion is read 1.5x higher (suggesters.AFTER_NO_FALL_FACTOR)
             retried = replace(retried, config={**dict(retried.config), "after_no_fall": True})
         notes.append(f"retry {attempt}: {why}; ran again on lr {advice[0]:.2g}..{advice[1]:.2g} in {advice[2]} "
                      "steps, as advised (the earlier test is kept in attempts)")
         earlier.append(result)
         result, ramp = retried, advice
         suggestion = result.suggestion
-    if not earlier and not not_run:
+    if not notes:  # nothing was retried or tried
         return result
     still = _advice(suggestion, ramp)
-    if earlier and still is not None and "retry_end_lr" in suggestion.details:  # flat, then rose: learned nothing
+    if earlier and still is not None and learned_nothing(suggestion):
         notes.append(
             f"after {len(earlier) + 1} range tests the loss still did not fall: a range test gives each LR too few "
             "steps for this model to start learning, and more retries did not help in the suggestion benchmark; "
