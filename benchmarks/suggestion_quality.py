@@ -774,6 +774,8 @@ def range_curves(task: Task, seed: int, cache: dict) -> dict:
     own = ("task", "lrfinder", "lrfinder_repeats", "torch_lr_finder")
     if key in cache:  # earlier versions stored the caller's additions in the entry too: keep only its own keys
         cache[key] = {k: v for k, v in cache[key].items() if k in own}
+        if "repeat_losses" not in cache[key]["lrfinder_repeats"]:  # cached before round 11: add each test's losses
+            cache[key]["lrfinder_repeats"] = _repeats_curve(task, seed)
         return dict(cache[key])  # a copy: the caller adds the other curves of this run to it
     from lrfinder import find_lr
 
@@ -784,10 +786,7 @@ def range_curves(task: Task, seed: int, cache: dict) -> dict:
                 progress=False, retries=0, **RANGE_TEST)
     out = {"task": task.name, "lrfinder": {"lrs": r.lrs.tolist(), "losses": r.losses.tolist(),
                                            "stop": r.stop_reason}}
-    m3 = copy.deepcopy(model)
-    r3 = find_lr(m3, _loader(task, seed), task.make_opt(m3.parameters(), RANGE_TEST["start_lr"]), task.criterion(),
-                 progress=False, repeats=REPEATS, retries=0, **RANGE_TEST)
-    out["lrfinder_repeats"] = {"lrs": r3.lrs.tolist(), "losses": r3.losses.tolist()}
+    out["lrfinder_repeats"] = _repeats_curve(task, seed)
     try:
         from torch_lr_finder import LRFinder
     except ImportError:
@@ -815,6 +814,33 @@ def range_curves(task: Task, seed: int, cache: dict) -> dict:
     return dict(out)
 
 
+def _record(r) -> dict:
+    """The parts of a ``find_lr`` result the benchmark keeps: LRs, losses, and each repeated test's losses."""
+    out = {"lrs": r.lrs.tolist(), "losses": r.losses.tolist()}
+    if r.repeat_losses is not None:
+        out["repeat_losses"] = r.repeat_losses.tolist()
+    return out
+
+
+def _repeats_curve(task: Task, seed: int) -> dict:
+    """``find_lr(..., repeats=REPEATS, retries=0)`` on the run's initial model (not cached here)."""
+    from lrfinder import find_lr
+
+    torch.manual_seed(seed)
+    model = task.make_model()
+    r = find_lr(model, _loader(task, seed), task.make_opt(model.parameters(), RANGE_TEST["start_lr"]),
+                task.criterion(), progress=False, repeats=REPEATS, retries=0, **RANGE_TEST)
+    return _record(r)
+
+
+def repeats_result(curve: dict, after_no_fall: bool = False):
+    """A cached ``repeats`` curve as the ``RangeTestResult`` find_lr returned (what its suggestion reads)."""
+    from lrfinder import RangeTestResult
+
+    return RangeTestResult(lrs=curve["lrs"], losses=curve["losses"], repeat_losses=curve["repeat_losses"],
+                           config={"after_no_fall": True} if after_no_fall else {})
+
+
 def other_curve(task: Task, seed: int, cache: dict, num_iter: int) -> dict:
     """lrfinder's range test with another ``num_iter`` (same model, data and range otherwise); cached."""
     key = f"{task.key()}|{seed}|{num_iter}|long"
@@ -834,7 +860,7 @@ def retried_variant_curve(task: Task, seed: int, first: dict, cache: dict, repea
     """``find_lr(..., retries=1)`` with ``repeats`` or ``num_iter`` changed, for a run whose first test (``first``,
     the cached curve of that setting) declined and named a range: the retry's curve; cached."""
     key = f"{task.key()}|{seed}|{f'r{repeats}' if repeats != 1 else f'n{num_iter}'}|retry"
-    if key not in cache:
+    if key not in cache or (repeats != 1 and "repeat_losses" not in cache[key]):  # each test's losses: round 11
         from lrfinder import find_lr
 
         torch.manual_seed(seed)
@@ -845,7 +871,30 @@ def retried_variant_curve(task: Task, seed: int, first: dict, cache: dict, repea
         if len(r.attempts) != 1 or not np.allclose(r.attempts[0].losses, first["losses"], equal_nan=True):
             raise RuntimeError(f"{task.name} seed {seed}: find_lr(retries=1, repeats={repeats}, num_iter={num_iter}) "
                                "did not start with the cached first test and retry once")
-        cache[key] = {"task": task.name, "lrs": r.lrs.tolist(), "losses": r.losses.tolist()}
+        cache[key] = {"task": task.name, **_record(r)}
+    return cache[key]
+
+
+def averaged_retry_curve(task: Task, seed: int, first: dict, cache: dict) -> dict:
+    """The retry ``find_lr(..., repeats=REPEATS, retries=1)`` ran before round 11, when a repeats record's
+    suggestion was that of its averaged curve: where that declines and names a range, one more ``repeats`` test
+    on it, on the same model, optimizer and loader (run by hand, as find_lr's retry does); cached."""
+    key = f"{task.key()}|{seed}|r{REPEATS}|retry_averaged"
+    if key not in cache:
+        from lrfinder import find_lr
+
+        advice = _default_suggestion(first["lrs"], first["losses"]).details
+        torch.manual_seed(seed)
+        model = task.make_model()
+        loader = _loader(task, seed)
+        opt = task.make_opt(model.parameters(), RANGE_TEST["start_lr"])
+        r1 = find_lr(model, loader, opt, task.criterion(), progress=False, repeats=REPEATS, retries=0, **RANGE_TEST)
+        if not np.allclose(r1.losses, first["losses"], equal_nan=True):
+            raise RuntimeError(f"{task.name} seed {seed}: repeats={REPEATS} did not reproduce the cached test")
+        r = find_lr(model, loader, opt, task.criterion(), progress=False, repeats=REPEATS, retries=0,
+                    start_lr=advice["retry_start_lr"], end_lr=advice.get("retry_end_lr", RANGE_TEST["end_lr"]),
+                    num_iter=int(advice.get("retry_num_iter", RANGE_TEST["num_iter"])))
+        cache[key] = {"task": task.name, **_record(r)}
     return cache[key]
 
 
@@ -893,6 +942,17 @@ def _retried_lr(first: dict, retry: dict) -> float | None:
 
     first_s = _default_suggestion(first["lrs"], first["losses"])
     return _default_suggestion(retry["lrs"], retry["losses"], after_no_fall=learned_nothing(first_s)).lr
+
+
+def _repeats_lr(first: dict, retry: dict | None) -> float | None:
+    """The default suggestion ``find_lr(..., repeats=REPEATS)`` gives: of the first record, or of the retry it ran
+    after the first declined (read 1.5x higher where the first learned nothing, as find_lr reads it)."""
+    from lrfinder.retries import learned_nothing
+
+    first_s = repeats_result(first).suggestion
+    if retry is None:
+        return first_s.lr
+    return repeats_result(retry, after_no_fall=learned_nothing(first_s)).suggestion.lr
 
 
 def lrfinder_methods(lrs, losses, smoother: str | None = None) -> dict[str, float | None]:
@@ -989,8 +1049,11 @@ def main(argv=None) -> int:
                                                            range_cache)
             for s in seeds:  # the same for the repeats and num_iter rows
                 rep = curves[n][s]["lrfinder_repeats"]
-                if _declined_with_range(rep):
+                if repeats_result(rep).suggestion.lr is None and "retry_start_lr" in repeats_result(
+                        rep).suggestion.details:
                     curves[n][s]["repeats_retry"] = retried_variant_curve(t, s, rep, range_cache, repeats=REPEATS)
+                if _declined_with_range(rep):  # the rule before round 11: the averaged curve's suggestion
+                    curves[n][s]["repeats_retry_averaged"] = averaged_retry_curve(t, s, rep, range_cache)
             if not args.quick:
                 for s in seeds:
                     curves[n][s]["other"] = {k: other_curve(t, s, range_cache, k) for k in OTHER_NUM_ITERS}
@@ -1015,9 +1078,12 @@ def main(argv=None) -> int:
         return 0
     basic = [ONE_TEST, "lrfinder steepest", "lrfinder valley", "lrfinder minimum"]
     repeats_rows = [f"lrfinder default, repeats={REPEATS}, retries={k}" for k in (0, 1)]
+    averaged_rows = [f"lrfinder default, repeats={REPEATS}, retries={k}, averaged curve (before round 11)"
+                     for k in (0, 1)]
     other_rows = {(k, r): f"lrfinder default, num_iter={k}, retries={r}" for k in OTHER_NUM_ITERS
                   for r in ((0, 1) if k in RETRIED_NUM_ITERS else (0,))}
-    methods = [HEADLINE, *basic, *repeats_rows, *([] if args.quick else other_rows.values()), "torch-lr-finder"]
+    methods = [HEADLINE, *basic, *repeats_rows, *averaged_rows, *([] if args.quick else other_rows.values()),
+               "torch-lr-finder"]
     rows = []
     for n in names:
         for s in seeds:
@@ -1028,10 +1094,15 @@ def main(argv=None) -> int:
             lrs[HEADLINE] = lrs[ONE_TEST] if adv is None else _retried_lr(c["lrfinder"], adv)
             steps[HEADLINE] = steps[ONE_TEST] + (0 if adv is None else len(adv["losses"]))
             rep, rep_retry = c["lrfinder_repeats"], c.get("repeats_retry")
-            lrs[repeats_rows[0]] = _default_suggestion(rep["lrs"], rep["losses"]).lr
+            lrs[repeats_rows[0]] = _repeats_lr(rep, None)
             steps[repeats_rows[0]] = REPEATS * len(rep["losses"])
-            lrs[repeats_rows[1]] = lrs[repeats_rows[0]] if rep_retry is None else _retried_lr(rep, rep_retry)
+            lrs[repeats_rows[1]] = _repeats_lr(rep, rep_retry)
             steps[repeats_rows[1]] = steps[repeats_rows[0]] + REPEATS * len((rep_retry or {"losses": []})["losses"])
+            avg_retry = c.get("repeats_retry_averaged")
+            lrs[averaged_rows[0]] = _default_suggestion(rep["lrs"], rep["losses"]).lr
+            steps[averaged_rows[0]] = steps[repeats_rows[0]]
+            lrs[averaged_rows[1]] = lrs[averaged_rows[0]] if avg_retry is None else _retried_lr(rep, avg_retry)
+            steps[averaged_rows[1]] = steps[repeats_rows[0]] + REPEATS * len((avg_retry or {"losses": []})["losses"])
             for k, curve in c.get("other", {}).items():
                 lrs[other_rows[k, 0]] = _default_suggestion(curve["lrs"], curve["losses"]).lr
                 steps[other_rows[k, 0]] = len(curve["losses"])

@@ -236,11 +236,17 @@ class RangeTestResult(JsonRecord):
     def suggest(self, method: str = "default", **kwargs: Any) -> Suggestion:
         """The suggestion of the suggester registered as ``method`` (``kwargs`` go to it). For ``"default"`` on a
         test run because the one before it learned nothing (``config["after_no_fall"]``, set by
-        ``find_lr(..., retries=n)``), ``after_no_fall=True`` unless given."""
+        ``find_lr(..., retries=n)``), ``after_no_fall=True`` unless given; on a record of repeated tests
+        (``repeat_losses``), the geometric mean of their own default suggestions
+        (:func:`lrfinder.repeats.combined_suggestion`). Other methods read the averaged curve."""
         from .suggesters import suggest
 
         if method == "default" and self.config.get("after_no_fall") is True:
             kwargs.setdefault("after_no_fall", True)
+        if method == "default" and self.repeat_losses is not None:
+            from .repeats import combined_suggestion
+
+            return combined_suggestion(self, **kwargs)
         return suggest(self.lrs, self.curve, method=method, **kwargs)
 
     @property

@@ -1,4 +1,5 @@
-"""find_lr(..., repeats=k) on a tiny model: k range tests with different batch orders, averaged step-wise."""
+"""find_lr(..., repeats=k) on a tiny model: k range tests with different batch orders, averaged step-wise, and the
+geometric mean of their suggestions."""
 
 import numpy as np
 import pytest
@@ -37,6 +38,12 @@ def test_repeats_two_averages_and_keeps_raw_losses(tmp_path):
     np.testing.assert_allclose(r.losses[ok], r.repeat_losses[:, ok].mean(axis=0))
     assert r.config["repeats"] == 2
     assert any("default suggestion of each repeat" in n for n in r.notes)
+    # the suggestion is the geometric mean of the two tests' own (repeat 1's is the plain test's)
+    s, first = r.suggestion, plain.suggestion
+    assert first.lr is not None and s.details["repeat_1_lr"] == first.lr
+    second = RangeTestResult(lrs=r.lrs, losses=r.repeat_losses[1]).suggestion
+    assert second.lr is not None and s.details["repeat_2_lr"] == second.lr
+    assert s.lr == pytest.approx(np.sqrt(first.lr * second.lr))
     # JSON keeps the raw per-repeat losses
     r.to_json(tmp_path / "r.json")
     back = RangeTestResult.from_json(tmp_path / "r.json")
