@@ -1133,7 +1133,10 @@ def main(argv=None) -> int:
         print_ramp_table(names, curves, truths, seeds)
     for title, subset in (("All tasks", rows),
                           ("Groups dev to H (the tasks of rounds 1 to 9, without group I's selected ones)",
-                           [r for r in rows if r["group"] != "I"]),
+                           [r for r in rows if r["group"] not in ("I", "J")]),
+                          ("Group J only (written before round 11, ordinary tasks, scored once)",
+                           [r for r in rows if r["group"] == "J"]),
+                          ("Groups dev to I (the tasks of rounds 1 to 10)", [r for r in rows if r["group"] != "J"]),
                           ("Group I only (written before round 10, kept by its first tests alone, scored once)",
                            [r for r in rows if r["group"] == "I"]),
                           ("Group H only (written before round 7, scored once after it)",

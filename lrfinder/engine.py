@@ -194,8 +194,9 @@ def find_lr(
         same losses, stops at the same step and gets the same suggestion (see docs/distributed.md). ``None``: when
         ``model`` is wrapped in ``DistributedDataParallel``.
       progress: show a tqdm progress bar with step, LR and smoothed loss (on rank 0 only when distributed).
-      repeats: run this many range tests with different batch orders and average their losses step-wise (the
-        per-test losses and the spread of their suggestions are kept in the result; see ``lrfinder.repeats``).
+      repeats: run this many range tests with different batch orders; the result holds each test's losses and
+        their step-wise average, and its default suggestion is the geometric mean of the tests' own (see
+        ``lrfinder.repeats``).
       retries: when the default suggestion gives no LR and its reason names a range to try, run up to this many
         more range tests on the range advised (see ``lrfinder.retries``); the last is returned, the earlier ones
         are in its ``attempts``. Costs nothing when the first test gives an LR; ``0`` runs exactly one test.

@@ -14,7 +14,7 @@ that a range test cannot read an LR off this model and data, and which constant 
 A retry after a test whose loss stayed flat and then rose is marked ``config["after_no_fall"]``, and its default
 suggestion is read with ``after_no_fall=True`` (1.5x higher: such a model learns only close to where it turns
 unstable). ``retries=1`` is ``find_lr``'s default: in the suggestion benchmark (docs/benchmarks.md) one retry raised
-the runs landing in the good band from 52% to 64%, at 142 range-test steps per run on average instead of 95 (it
+the runs landing in the good band from 52% to 62%, at 139 range-test steps per run on average instead of 95 (it
 costs one more range test, and only where the first one declined); ``retries=0`` runs exactly one test. More
 retries added nothing there: the runs still declined after one retry were declined after three. A retry that
 cannot start (a one-shot iterator the first test used up, a loss not finite at its first step) ends the retries

@@ -27,7 +27,7 @@ def test_repeats_two_averages_and_keeps_raw_losses(tmp_path):
     r = find_lr(model, loader, opt, nn.CrossEntropyLoss(), repeats=2, **kw)
 
     # the user's state and RNG are as they were
-    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
     assert torch.equal(rng, torch.get_rng_state())
     # repeat 1 is exactly the plain range test (same RNG state); repeat 2 saw another batch order
     plain = find_lr(model, loader, opt, nn.CrossEntropyLoss(), **kw)
