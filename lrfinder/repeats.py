@@ -138,7 +138,8 @@ def combined_suggestion(result: RangeTestResult, **kwargs: Any) -> Suggestion:
     of the tests' own default suggestions (``kwargs`` go to each), over those that give one. Where none does, the
     default suggestion of the step-wise average (``result.losses``): averaging can show a fall that no single test
     shows, and otherwise its reason and advice stand for all k. The interval spans the tests' suggestions, and at
-    least ``SEED_SPREAD`` (1.6x) either side of the mean, as for one test.
+    least ``SEED_SPREAD`` (1.6x) either side of the mean as for one test, within the tested range. ``loss`` is the
+    smoothed average at the suggestion (``None`` where the average has stopped).
 
     Examples:
       >>> import numpy as np
@@ -181,7 +182,8 @@ def combined_suggestion(result: RangeTestResult, **kwargs: Any) -> Suggestion:
                    repeat_spread=float(lrs.max() / lrs.min()))
     return Suggestion(
         method="default", lr=lr, index=i, loss=loss,
-        interval=(float(min(lrs.min(), lr / SEED_SPREAD)), float(max(lrs.max(), lr * SEED_SPREAD))),
+        interval=(float(max(min(lrs.min(), lr / SEED_SPREAD), result.lrs[0])),
+                  float(min(max(lrs.max(), lr * SEED_SPREAD), result.lrs[-1]))),
         evidence=(f"geometric mean of the default suggestions of {len(given)} of {k} range tests with different "
                   f"batch orders ({shown}; spread {lrs.max() / lrs.min():.2f}x); the one closest to it: "
                   f"{closest.evidence}"),

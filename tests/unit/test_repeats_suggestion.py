@@ -2,9 +2,12 @@
 (worked out by hand on curves whose suggestions are known), and what happens when some or all of them decline."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lrfinder import RangeTestResult
 from lrfinder.repeats import combined_suggestion
@@ -115,3 +118,45 @@ def test_a_test_that_stopped_early_counts_up_to_its_stop():
     alone = default(LRS[:70], stopped[:70]).lr
     assert s.details["repeat_2_lr"] == pytest.approx(default(LRS, stopped).lr)
     assert s.details["repeat_2_lr"] == pytest.approx(alone, rel=0.2)
+
+
+# -- property: any k curves give an LR inside the tested range, or a reason ------------------------------------------
+@st.composite
+def repeated_curves(draw):
+    n = draw(st.integers(0, 120))
+    lo = draw(st.floats(-9, 1))
+    lrs = np.logspace(lo, lo + draw(st.floats(0.01, 10)), n)
+    u = np.log10(lrs)
+    rows = []
+    for _ in range(draw(st.integers(2, 4))):
+        kind = draw(st.sampled_from(["random", "dip", "dip+stop"]))
+        if kind == "random":
+            row = np.array(draw(st.lists(st.one_of(st.floats(-1e6, 1e6), st.sampled_from([np.nan, np.inf])),
+                                         min_size=n, max_size=n)), dtype=float)
+        else:
+            noise = np.array(draw(st.lists(st.floats(-0.3, 0.3), min_size=n, max_size=n)), dtype=float)
+            row = 1.0 + (u - draw(st.floats(u[0] if n else 0.0, u[-1] if n else 1.0))) ** 2 + noise
+            if kind == "dip+stop" and n:
+                row[draw(st.integers(0, n)):] = np.nan  # a test that stopped: NaN padding, as combine_repeats pads
+        rows.append(row)
+    return lrs, np.array(rows).reshape(len(rows), n)
+
+
+@settings(deadline=None)
+@given(repeated_curves())
+def test_any_repeated_curves_give_an_lr_in_range_or_a_reason(curves):
+    lrs, rows = curves
+    with warnings.catch_warnings():  # a column with no finite loss: "mean of empty slice"
+        warnings.simplefilter("ignore", RuntimeWarning)
+        avg = np.nanmean(np.where(np.isfinite(rows), rows, np.nan), axis=0) if rows.size else rows.sum(axis=0)
+    for after_no_fall in (False, True):
+        r = RangeTestResult(lrs=lrs, losses=avg, repeat_losses=rows,
+                            config={"after_no_fall": True} if after_no_fall else {})
+        s = r.suggestion
+        if s.lr is None:
+            assert s.reason
+        else:
+            assert lrs[0] <= s.lr <= lrs[-1]
+            assert lrs[0] <= s.interval[0] <= s.lr <= s.interval[1] <= lrs[-1]
+            assert s.loss is None or math.isfinite(s.loss)
+            assert s.evidence
