@@ -57,12 +57,15 @@ def plot_range_test(
     smoother: str | None = None,
     show_raw: bool = True,
     show_attempts: bool = True,
+    show_repeats: bool = True,
     title: str | None = None,
 ):
     """Loss vs LR on a log axis: raw losses, the smoothed curve, and each suggestion with its good interval.
 
     With ``show_attempts``, the smoothed curves of earlier range tests that declined and were retried
-    (``find_lr(..., retries=n)``: ``result.attempts``) are drawn as thin grey lines behind.
+    (``find_lr(..., retries=n)``: ``result.attempts``) are drawn as thin grey lines behind. With ``show_repeats``,
+    a record of repeated tests (``find_lr(..., repeats=k)``) also shows each test's smoothed curve as a thin line
+    and, where it gave one, its own default suggestion as a short tick (the default suggestion is their mean).
 
     Examples:
       >>> from lrfinder.records import RangeTestResult
@@ -90,6 +93,22 @@ def plot_range_test(
             drawn = np.clip(drawn, measured.min(), measured.max())
         ax.plot(earlier.lrs, drawn, color="0.55", lw=1, ls="-.",
                 label=f"attempt {i + 1}: no LR, retried" if i == 0 else f"attempt {i + 1}")
+    rows = getattr(result, "repeat_losses", None)
+    if show_repeats and rows is not None and result.val_losses is None:
+        from .smoothing import DEFAULT_SMOOTHER, smooth
+
+        per_test = result.suggest("default").details
+        for i, row in enumerate(rows):
+            measured = row[np.isfinite(row)]
+            if measured.size < 2:
+                continue
+            drawn = np.clip(smooth(row, method=smoother or DEFAULT_SMOOTHER, lrs=lrs), measured.min(), measured.max())
+            line = ax.plot(lrs, drawn, lw=0.8, alpha=0.6, color="tab:cyan",
+                           label=f"each of the {rows.shape[0]} tests (smoothed)" if i == 0 else None)[0]
+            lr_i = per_test.get(f"repeat_{i + 1}_lr")
+            if lr_i is not None:
+                ax.axvline(lr_i, ymax=0.06, color=line.get_color(), lw=1.5,
+                           label="each test's default suggestion" if i == 0 else None)
     if show_raw:
         ax.plot(lrs, curve, color="tab:blue", alpha=0.3, lw=1, marker=".", ms=3, label=f"raw {which}")
         if result.val_losses is not None:

@@ -160,3 +160,22 @@ def test_any_repeated_curves_give_an_lr_in_range_or_a_reason(curves):
             assert lrs[0] <= s.interval[0] <= s.lr <= s.interval[1] <= lrs[-1]
             assert s.loss is None or math.isfinite(s.loss)
             assert s.evidence
+
+
+def test_the_plot_shows_each_test_and_its_suggestion():
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    rows = [dip(1e-4), dip(1e-3), flat_then_rise()]
+    r = record(rows)
+    ax = r.plot()
+    lines = ax.get_lines()
+    labels = [line.get_label() for line in lines]
+    assert "each of the 3 tests (smoothed)" in labels and "each test's default suggestion" in labels
+    ticks = sorted(float(line.get_xdata()[0]) for line in lines if line.get_color() == "tab:cyan"
+                   and len(line.get_xdata()) == 2 and line.get_xdata()[0] == line.get_xdata()[1])
+    assert ticks == pytest.approx(sorted([default(LRS, rows[0]).lr, default(LRS, rows[1]).lr]))
+    assert f"default: lr={r.suggestion.lr:.2g}" in labels  # the mean, drawn as for one test
+    plain = [line.get_label() for line in r.plot(show_repeats=False).get_lines()]
+    assert "each of the 3 tests (smoothed)" not in plain
+    plt.close("all")
