@@ -1,6 +1,7 @@
 """The default suggestion of a record of repeated range tests: the geometric mean of the tests' own suggestions
 (worked out by hand on curves whose suggestions are known), and what happens when some or all of them decline."""
 
+import json
 import math
 import warnings
 
@@ -179,3 +180,14 @@ def test_the_plot_shows_each_test_and_its_suggestion():
     plain = [line.get_label() for line in r.plot(show_repeats=False).get_lines()]
     assert "each of the 3 tests (smoothed)" not in plain
     plt.close("all")
+
+
+def test_lrfinder_suggest_reads_a_saved_repeats_record(tmp_path, capsys):
+    from lrfinder.cli import main
+
+    r = record([dip(1e-4), dip(1e-3), dip(1e-2)])
+    r.to_json(tmp_path / "r.json")
+    assert main(["suggest", str(tmp_path / "r.json"), "--method", "default", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["default"]["lr"] == pytest.approx(r.suggestion.lr)
+    assert out["default"]["details"]["repeats_with_lr"] == 3
