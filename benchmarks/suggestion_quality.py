@@ -1128,6 +1128,9 @@ def main(argv=None) -> int:
         print(f"| {n} | {t.opt_desc} | {t.group} | {tr.best_lr:.2g} | {score} | "
               f"{tr.band()[0]:.2g} .. {tr.band()[1]:.2g} | {fmt[HEADLINE]} | {fmt['torch-lr-finder']} |")
     print_truth_check(names, sweep_cache, rows, methods=[HEADLINE, ONE_TEST, "torch-lr-finder"])
+    print_uncertainty(rows, [HEADLINE, ONE_TEST, *repeats_rows, *averaged_rows, "torch-lr-finder"],
+                      pairs=[(repeats_rows[1], averaged_rows[1]), (repeats_rows[0], averaged_rows[0]),
+                             (HEADLINE, ONE_TEST), (HEADLINE, "torch-lr-finder")])
     print_sweep_costs(names, sweep_cache, rows, method=HEADLINE)
     if not args.quick:
         print_ramp_table(names, curves, truths, seeds)
@@ -1218,6 +1221,38 @@ def print_sweep_costs(names: list[str], sweep_cache: dict, rows: list[dict], met
         label, points, k = st
         runs = 0 if k == 0 else k * (points or len(TASKS[names[0]].sweep_lrs))
         print(f"| {label} | {k or '-'} | {runs} | {100 * np.mean(hits[st]):.0f}% |")
+
+
+def _task_bootstrap(rows: list[dict], stat, n: int = 2000, seed: int = 0) -> tuple[float, float]:
+    """95% interval of ``stat(rows)`` with whole tasks resampled (a task's five runs move together)."""
+    by_task: dict[str, list[dict]] = {}
+    for r in rows:
+        by_task.setdefault(r["task"], []).append(r)
+    tasks = sorted(by_task)
+    rng = np.random.default_rng(seed)
+    vals = [stat([r for t in rng.choice(tasks, size=len(tasks)) for r in by_task[t]]) for _ in range(n)]
+    return float(np.percentile(vals, 2.5)), float(np.percentile(vals, 97.5))
+
+
+def print_uncertainty(rows: list[dict], methods: list[str], pairs: list[tuple[str, str]]) -> None:
+    """How sure the in-band rates are: task-level bootstrap intervals, per method and for paired differences."""
+    groups = [("all tasks", rows), ("group J only", [r for r in rows if r["group"] == "J"])]
+    inband = {m: (lambda rr, m=m: 100 * np.mean([r["regret"][m] <= 1.0 for r in rr])) for m in methods}
+    print("\n### How sure: task-level bootstrap (2000 resamples of whole tasks), 95% intervals of the in-band rate\n")
+    print("| method | " + " | ".join(g for g, rr in groups if rr) + " |")
+    print("|---|" + "---|" * sum(1 for _, rr in groups if rr))
+    for m in methods:
+        cells = [f"{inband[m](rr):.0f}% ({lo:.0f} to {hi:.0f})"
+                 for _, rr in groups if rr for lo, hi in [_task_bootstrap(rr, inband[m])]]
+        print(f"| {m} | " + " | ".join(cells) + " |")
+    print("\n| difference in band (points, same runs) | " + " | ".join(g for g, rr in groups if rr) + " |")
+    print("|---|" + "---|" * sum(1 for _, rr in groups if rr))
+    for a, b in pairs:
+        def diff(rr, a=a, b=b):
+            return inband[a](rr) - inband[b](rr)
+        cells = [f"{diff(rr):+.0f} ({lo:+.0f} to {hi:+.0f})" for _, rr in groups if rr
+                 for lo, hi in [_task_bootstrap(rr, diff)]]
+        print(f"| {a} minus {b} | " + " | ".join(cells) + " |")
 
 
 def print_truth_check(names: list[str], sweep_cache: dict, rows: list[dict], methods: list[str]) -> None:
