@@ -693,7 +693,7 @@ def _load(path: str) -> dict:
 def _save(path: str, obj: dict) -> None:
     current = {t.key() for t in TASKS.values()}
     suffixes = {f"{RANGE_TEST['num_iter']}|r{REPEATS}", f"{RANGE_TEST['num_iter']}|advice",
-                *(f"{k}|long" for k in OTHER_NUM_ITERS), f"r{REPEATS}|retry",
+                *(f"{k}|long" for k in OTHER_NUM_ITERS), f"r{REPEATS}|retry", f"r{REPEATS}|retry_averaged",
                 *(f"n{k}|retry" for k in RETRIED_NUM_ITERS)}
     for k in list(obj):  # drop entries of tasks or range-test settings that have since changed
         parts = k.split("|")
@@ -883,7 +883,9 @@ def averaged_retry_curve(task: Task, seed: int, first: dict, cache: dict) -> dic
     if key not in cache:
         from lrfinder import find_lr
 
-        advice = _default_suggestion(first["lrs"], first["losses"]).details
+        from lrfinder import RangeTestResult
+
+        start, end, num_iter = _advised(RangeTestResult(lrs=first["lrs"], losses=first["losses"]))
         torch.manual_seed(seed)
         model = task.make_model()
         loader = _loader(task, seed)
@@ -892,10 +894,17 @@ def averaged_retry_curve(task: Task, seed: int, first: dict, cache: dict) -> dic
         if not np.allclose(r1.losses, first["losses"], equal_nan=True):
             raise RuntimeError(f"{task.name} seed {seed}: repeats={REPEATS} did not reproduce the cached test")
         r = find_lr(model, loader, opt, task.criterion(), progress=False, repeats=REPEATS, retries=0,
-                    start_lr=advice["retry_start_lr"], end_lr=advice.get("retry_end_lr", RANGE_TEST["end_lr"]),
-                    num_iter=int(advice.get("retry_num_iter", RANGE_TEST["num_iter"])))
+                    start_lr=start, end_lr=end, num_iter=num_iter)
         cache[key] = {"task": task.name, **_record(r)}
     return cache[key]
+
+
+def _advised(result) -> tuple[float, float, int] | None:
+    """The range ``find_lr``'s retry would run after ``result`` (a ``RangeTestResult`` on the benchmark's ramp), or
+    ``None`` where it would not retry."""
+    from lrfinder.retries import advised_range
+
+    return advised_range(result, RANGE_TEST["start_lr"], RANGE_TEST["end_lr"], RANGE_TEST["num_iter"])
 
 
 def _declined_with_range(curve: dict) -> bool:
@@ -1049,8 +1058,7 @@ def main(argv=None) -> int:
                                                            range_cache)
             for s in seeds:  # the same for the repeats and num_iter rows
                 rep = curves[n][s]["lrfinder_repeats"]
-                if repeats_result(rep).suggestion.lr is None and "retry_start_lr" in repeats_result(
-                        rep).suggestion.details:
+                if _advised(repeats_result(rep)) is not None:  # what find_lr's retry reads
                     curves[n][s]["repeats_retry"] = retried_variant_curve(t, s, rep, range_cache, repeats=REPEATS)
                 if _declined_with_range(rep):  # the rule before round 11: the averaged curve's suggestion
                     curves[n][s]["repeats_retry_averaged"] = averaged_retry_curve(t, s, rep, range_cache)
