@@ -73,3 +73,41 @@ def test_truth_check_halves_agree_within_tolerance(sq, no_training):
     check = sq.truth_check(task, cache, seeds=(0, 1, 2, 3))
     assert (check["first"].best_lr, check["second"].best_lr) == (pytest.approx(0.01), pytest.approx(0.1))
     assert check["agree"] == [True, True]
+
+
+def test_where_the_misses_come_from_by_hand(sq, no_training, capsys):
+    # task a: band around 0.1 (10**-1.1 .. 10**-0.97), its three LRs are all 10x too low; task b: band around 0.01
+    # (10**-2.025 .. 10**-1.9), two LRs in it, one 10x too low (seed noise). One factor for all: x10 (a's three and
+    # b's stray one: 4, against 2 with x1); each task's own factor: a x10 (3) + b x1 (2) = 5.
+    a = sq.Task(name="a", kind="cls", make_data=None, make_model=None, make_opt=None, opt_desc="SGD",
+                sweep_lrs=(1e-3, 1e-2, 1e-1, 1.0))
+    b = sq.Task(name="b", kind="cls", make_data=None, make_model=None, make_opt=None, opt_desc="SGD",
+                sweep_lrs=(1e-3, 1e-2, 1e-1, 1.0))
+    truths = {"a": sq.Truth(*sq.sweep(a, _cache(a, {0: [50, 80, 90, 60]}), seeds=(0,)), "cls"),
+              "b": sq.Truth(*sq.sweep(b, _cache(b, {0: [50, 90, 80, 60]}), seeds=(0,)), "cls")}
+    lrs = [("a", 0.01), ("a", 0.01), ("a", 0.01), ("b", 0.01), ("b", 0.01), ("b", 0.001), ("b", None)]
+    rows = [{"task": t, "lr": {"m": lr}, "regret": {"m": truths[t].regret(lr)}} for t, lr in lrs]
+    assert sq._shift_counts(rows, "m", truths) == (4, pytest.approx(10.0), 5)
+    sq.print_error_sources(rows, ["m"], truths)
+    line = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("| m |")][0]
+    # 7 runs, 1 without an LR, 2 in band; seed sd: a 0, b sd of (-2, -2, -3) = 0.577, median of the two 0.29
+    assert line.startswith("| m | 7 | 1 | 2 (29%) | 4 (57%; x10) | 5 (71%) | 0.29 |")
+
+
+def test_longer_budget_by_hand(sq, no_training, monkeypatch, capsys):
+    # 300 steps: best lr 0.1 (band 10**-1.1 .. 10**-0.97); 1000 steps: best 0.01 (band 10**-2.025 .. 10**-1.9).
+    # An LR of 0.1 is in band at 300 steps and 10 points off at 1000; 0.01 the other way round.
+    task = _task(sq)
+    monkeypatch.setattr(sq, "TASKS", {task.name: task})
+    monkeypatch.setattr(sq, "LONG_SEEDS", (0, 1))
+    cache = {**_cache(task, {0: [50, 80, 90, 60]}),
+             **_cache(sq.long_budget(task), {0: [50, 90, 80, 60], 1: [50, 90, 80, 60]})}
+    assert sq.long_budget(task).steps == sq.LONG_STEPS and sq.long_budget(task).key() != task.key()
+    assert sq.long_sweep_cached(task, cache) and not sq.long_sweep_cached(task, _cache(task, {0: [1, 2, 3, 4]}))
+    truths = {task.name: sq.Truth(*sq.sweep(task, cache, seeds=(0,)), "cls")}
+    rows = [{"task": task.name, "lr": {"m": lr}, "regret": {"m": truths[task.name].regret(lr)}} for lr in (0.1, 0.01)]
+    sq.print_long_budget([task.name], cache, rows, truths, ["m"])
+    out = capsys.readouterr().out
+    assert "lower in 1 of 1 tasks, higher in 0 (median ratio 0.1)" in out
+    assert "bands overlap in 0 of 1 tasks" in out and "**2 of 2** (100%)" in out
+    assert "| m | 50% | 50% | 5.00 | 100% |" in out  # median regret at 1000 steps: of 10 and 0
