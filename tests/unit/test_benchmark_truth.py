@@ -111,3 +111,14 @@ def test_longer_budget_by_hand(sq, no_training, monkeypatch, capsys):
     assert "lower in 1 of 1 tasks, higher in 0 (median ratio 0.1)" in out
     assert "bands overlap in 0 of 1 tasks" in out and "**2 of 2** (100%)" in out
     assert "| m | 50% | 50% | 5.00 | 100% |" in out  # median regret at 1000 steps: of 10 and 0
+
+
+def test_save_keeps_the_long_budget_sweep(sq, tmp_path):
+    # the cache is pruned of tasks that no longer exist; the 1000-step entries of current tasks must survive it
+    task = next(iter(sq.TASKS.values()))
+    cache = {task.key(): {"task": task.name, "scores": {}},
+             sq.long_budget(task).key(): {"task": task.name, "scores": {"0.1": {"0": 1.0}}},
+             "0000000000": {"task": "gone", "scores": {}}}
+    path = tmp_path / "sweep.json"
+    sq._save(str(path), cache)
+    assert set(sq._load(str(path))) == {task.key(), sq.long_budget(task).key()}
