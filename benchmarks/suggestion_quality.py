@@ -958,13 +958,17 @@ def _default_suggestion(lrs, losses, after_no_fall: bool = False):
     return default(np.asarray(lrs), np.asarray(losses, dtype=float), after_no_fall=after_no_fall)
 
 
-def _retried_lr(first: dict, retry: dict) -> float | None:
+def _retried_suggestion(first: dict, retry: dict):
     """The default suggestion of ``retry``, the test ``find_lr(..., retries=1)`` ran after ``first`` declined, read
     as find_lr reads it (1.5x higher where the first test learned nothing: flat, then rose)."""
     from lrfinder.retries import learned_nothing
 
     first_s = _default_suggestion(first["lrs"], first["losses"])
-    return _default_suggestion(retry["lrs"], retry["losses"], after_no_fall=learned_nothing(first_s)).lr
+    return _default_suggestion(retry["lrs"], retry["losses"], after_no_fall=learned_nothing(first_s))
+
+
+def _retried_lr(first: dict, retry: dict) -> float | None:
+    return _retried_suggestion(first, retry).lr
 
 
 def _repeats_lr(first: dict, retry: dict | None) -> float | None:
@@ -1117,7 +1121,10 @@ def main(argv=None) -> int:
             lrs = dict(zip(basic, lrfinder_methods(c["lrfinder"]["lrs"], c["lrfinder"]["losses"]).values()))
             steps = dict.fromkeys(basic, len(c["lrfinder"]["losses"]))
             adv = c.get("advice")
-            lrs[HEADLINE] = lrs[ONE_TEST] if adv is None else _retried_lr(c["lrfinder"], adv)
+            first_s = _default_suggestion(c["lrfinder"]["lrs"], c["lrfinder"]["losses"])
+            headline_s = first_s if adv is None else _retried_suggestion(c["lrfinder"], adv)
+            lrs[HEADLINE] = headline_s.lr
+            intervals = {ONE_TEST: first_s.interval, HEADLINE: headline_s.interval}
             steps[HEADLINE] = steps[ONE_TEST] + (0 if adv is None else len(adv["losses"]))
             rep, rep_retry = c["lrfinder_repeats"], c.get("repeats_retry")
             lrs[repeats_rows[0]] = _repeats_lr(rep, None)
@@ -1139,7 +1146,7 @@ def main(argv=None) -> int:
             tlf = c["torch_lr_finder"]
             lrs["torch-lr-finder"] = tlf["suggestion"] if tlf else None
             steps["torch-lr-finder"] = len(tlf["losses"]) if tlf else 0
-            rows.append(dict(task=n, seed=s, group=TASKS[n].group, lr=lrs, steps=steps,
+            rows.append(dict(task=n, seed=s, group=TASKS[n].group, lr=lrs, steps=steps, interval=intervals,
                              regret={m: truths[n].regret(v) for m, v in lrs.items()}))
     print(f"## Suggestion quality: {len(names)} tasks x {len(seeds)} range-test seeds\n")
     print("### Ground truth (sweep)\n")
@@ -1159,6 +1166,7 @@ def main(argv=None) -> int:
                              (HEADLINE, ONE_TEST), (HEADLINE, "torch-lr-finder")])
     print_sweep_costs(names, sweep_cache, rows, method=HEADLINE)
     print_error_sources(rows, [HEADLINE, ONE_TEST, repeats_rows[1], "torch-lr-finder"], truths)
+    print_intervals(rows, truths, [HEADLINE, ONE_TEST])
     if all(long_sweep_cached(TASKS[n], sweep_cache) for n in names):
         print_long_budget(names, sweep_cache, rows, truths, [HEADLINE, ONE_TEST, *repeats_rows, "lrfinder steepest",
                                                              "lrfinder valley", "lrfinder minimum", "torch-lr-finder"])
@@ -1294,6 +1302,27 @@ def print_error_sources(rows: list[dict], methods: list[str], truths: dict) -> N
         pct = 100.0 / len(rows)
         print(f"| {m} | {len(rows)} | {len(rows) - len(given)} | {inband} ({inband * pct:.0f}%) | {one} "
               f"({one * pct:.0f}%; x{factor:.3g}) | {per_task} ({per_task * pct:.0f}%) | {sd:.2f} |")
+
+
+def print_intervals(rows: list[dict], truths: dict, methods: list[str]) -> None:
+    """How much the default's interval (``Suggestion.interval``: the LRs it considers as good as its LR) means: how
+    often it reaches the good band, and holds the sweep's best LR, against how often the LR itself is in band."""
+    print("\n### The suggestion's interval\n")
+    print("`Suggestion.interval` spans both estimates of the edge divided by the divisor, and at least 1.6x either "
+          "side of the LR (one range test's seed-to-seed movement). Of the runs with an LR: how wide the interval is, "
+          "how often the good band reaches into it, and how often the sweep's best LR lies inside it.\n")
+    print("| method | runs with an LR | median width (decades) | LR in band | band reaches the interval | "
+          "best LR inside |")
+    print("|---|---|---|---|---|---|")
+    for m in methods:
+        given = [r for r in rows if r["interval"].get(m) is not None]
+        width = np.median([math.log10(r["interval"][m][1] / r["interval"][m][0]) for r in given])
+        inband = np.mean([r["regret"][m] <= 1.0 for r in given])
+        bands = [truths[r["task"]].band() for r in given]
+        reach = np.mean([r["interval"][m][0] <= hi and r["interval"][m][1] >= lo
+                         for r, (lo, hi) in zip(given, bands, strict=True)])
+        best = np.mean([r["interval"][m][0] <= truths[r["task"]].best_lr <= r["interval"][m][1] for r in given])
+        print(f"| {m} | {len(given)} | {width:.2f} | {100 * inband:.0f}% | {100 * reach:.0f}% | {100 * best:.0f}% |")
 
 
 def _seed_range(seeds) -> str:

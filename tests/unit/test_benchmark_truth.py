@@ -122,3 +122,15 @@ def test_save_keeps_the_long_budget_sweep(sq, tmp_path):
     path = tmp_path / "sweep.json"
     sq._save(str(path), cache)
     assert set(sq._load(str(path))) == {task.key(), sq.long_budget(task).key()}
+
+
+def test_interval_table_by_hand(sq, no_training, capsys):
+    # band around 0.1 (10**-1.1 .. 10**-0.97); one interval around it, one a decade below, one run without an LR
+    task = _task(sq)
+    truths = {task.name: sq.Truth(*sq.sweep(task, _cache(task, {0: [50, 80, 90, 60]}), seeds=(0,)), "cls")}
+    runs = [(0.1, (0.05, 0.2)), (0.01, (0.005, 0.02)), (None, None)]
+    rows = [{"task": task.name, "regret": {"m": truths[task.name].regret(lr)}, "interval": {"m": iv}}
+            for lr, iv in runs]
+    sq.print_intervals(rows, truths, ["m"])
+    # 2 runs with an LR, each interval 4x wide (0.60 decades); the first in band, reaching it, holding the best LR
+    assert "| m | 2 | 0.60 | 50% | 50% | 50% |" in capsys.readouterr().out
