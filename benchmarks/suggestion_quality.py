@@ -982,12 +982,13 @@ def _repeats_lr(first: dict, retry: dict | None) -> float | None:
     return repeats_result(retry, after_no_fall=learned_nothing(first_s)).suggestion.lr
 
 
-def lrfinder_methods(lrs, losses, smoother: str | None = None) -> dict[str, float | None]:
-    from lrfinder.suggesters import SUGGESTERS
+def lrfinder_methods(lrs, losses, smoother: str | None = None) -> dict:
+    """The ``Suggestion`` of each of lrfinder's suggesters on one range test, by name."""
     from lrfinder.smoothing import DEFAULT_SMOOTHER
+    from lrfinder.suggesters import SUGGESTERS
 
     kw = {"smoother": smoother or DEFAULT_SMOOTHER}
-    return {name: SUGGESTERS[name](np.asarray(lrs), np.asarray(losses), **kw).lr
+    return {name: SUGGESTERS[name](np.asarray(lrs), np.asarray(losses), **kw)
             for name in ("default", "steepest", "valley", "minimum")}
 
 
@@ -1118,10 +1119,11 @@ def main(argv=None) -> int:
     for n in names:
         for s in seeds:
             c = curves[n][s]
-            lrs = dict(zip(basic, lrfinder_methods(c["lrfinder"]["lrs"], c["lrfinder"]["losses"]).values()))
+            first = lrfinder_methods(c["lrfinder"]["lrs"], c["lrfinder"]["losses"])
+            lrs = {label: sug.lr for label, sug in zip(basic, first.values(), strict=True)}
             steps = dict.fromkeys(basic, len(c["lrfinder"]["losses"]))
             adv = c.get("advice")
-            first_s = _default_suggestion(c["lrfinder"]["lrs"], c["lrfinder"]["losses"])
+            first_s = first["default"]
             headline_s = first_s if adv is None else _retried_suggestion(c["lrfinder"], adv)
             lrs[HEADLINE] = headline_s.lr
             intervals = {ONE_TEST: first_s.interval, HEADLINE: headline_s.interval}
@@ -1318,7 +1320,8 @@ def print_intervals(rows: list[dict], truths: dict, methods: list[str]) -> None:
         given = [r for r in rows if r["interval"].get(m) is not None]
         width = np.median([math.log10(r["interval"][m][1] / r["interval"][m][0]) for r in given])
         inband = np.mean([r["regret"][m] <= 1.0 for r in given])
-        bands = [truths[r["task"]].band() for r in given]
+        band = {n: truths[n].band() for n in {r["task"] for r in given}}
+        bands = [band[r["task"]] for r in given]
         reach = np.mean([r["interval"][m][0] <= hi and r["interval"][m][1] >= lo
                          for r, (lo, hi) in zip(given, bands, strict=True)])
         best = np.mean([r["interval"][m][0] <= truths[r["task"]].best_lr <= r["interval"][m][1] for r in given])
